@@ -1,0 +1,54 @@
+"""The generation library: every image pixref makes or imports, logged and searchable.
+
+Torch-free. SQLite (WAL, foreign keys, migrations) in the data home with images as
+content-addressed files beside it; FTS5 search with a plain-scan fallback.
+
+Recording API for the generation stages::
+
+    with open_library() as lib:
+        entry = lib.add(png_bytes, params=params, kind=Kind.generation,
+                        parents={parent_id: Relation.img2img})
+"""
+
+from pixref.library._compare import (
+    Change,
+    Diff,
+    diff,
+    flatten,
+    format_word_diff,
+    similar,
+    word_diff,
+)
+from pixref.library._entry import Entry, Kind, Relation, loras_of
+from pixref.library._errors import LibraryError
+from pixref.library._import import ImportReport, find_images, import_folders
+from pixref.library._library import CheckReport, Library, open_library, parse_id
+from pixref.library._query import Query, Range, parse_range, parse_size
+from pixref.library._recall import txt2img_command
+
+__all__ = [
+    "Change",
+    "CheckReport",
+    "Diff",
+    "Entry",
+    "ImportReport",
+    "Kind",
+    "Library",
+    "LibraryError",
+    "Query",
+    "Range",
+    "Relation",
+    "diff",
+    "find_images",
+    "flatten",
+    "format_word_diff",
+    "import_folders",
+    "loras_of",
+    "open_library",
+    "parse_id",
+    "parse_range",
+    "parse_size",
+    "similar",
+    "txt2img_command",
+    "word_diff",
+]
