@@ -190,6 +190,9 @@ class Library:
         image_hash: str | None = None,
     ) -> tuple[dict[str, Any], str, bool]:
         """Check the image, put its file in place; return ``(row, file, created)``."""
+        # Validate everything before the file is written.
+        kind = _check_kind(kind)
+        rating = _check_rating(rating)
         width, height, ext = image_info(data, name)
         image_hash = image_hash or sha256_bytes(data)
         if link_path is not None:
@@ -203,7 +206,7 @@ class Library:
             "bytes": len(data),
             "width": width,
             "height": height,
-            "kind": _check_kind(kind),
+            "kind": kind,
             "generator": generator,
             "source_path": source_path,
             "filename": filename,
@@ -212,7 +215,7 @@ class Library:
             "infotext": infotext,
             "raw_json": json.dumps(dict(raw), ensure_ascii=False) if raw else None,
             "note": note,
-            "rating": _check_rating(rating),
+            "rating": rating,
             "keep": int(keep),
             **params_columns(params),
         }
@@ -261,9 +264,11 @@ class Library:
             )
         return entry_id
 
-    def _require_id(self, db: sqlite3.Connection, entry_id: int, what: str) -> None:
+    def _require_id(self, db: sqlite3.Connection, entry_id: int, what: str = "") -> None:
         if not db.execute("SELECT 1 FROM entries WHERE id = ?", (int(entry_id),)).fetchone():
-            raise LibraryError(f"{what} entry {entry_id} does not exist in the library")
+            if what:
+                raise LibraryError(f"{what} entry {entry_id} does not exist in the library")
+            raise LibraryError(f"no library entry {entry_id}; `pixref log list` shows the ids")
 
     def _drop_unreferenced(self, file: str) -> None:
         try:
@@ -291,7 +296,7 @@ class Library:
         remove_t = {normalize_tag(t) for t in remove}
         with self.store.write() as db:
             for entry_id in ids:
-                self._require_id(db, entry_id, "")
+                self._require_id(db, entry_id)
                 db.executemany(
                     "INSERT OR IGNORE INTO entry_tags (entry_id, tag) VALUES (?, ?)",
                     [(entry_id, t) for t in add_t],
@@ -313,7 +318,7 @@ class Library:
     def _update(self, ids: Iterable[int], column: str, value: Any) -> None:
         with self.store.write() as db:
             for entry_id in ids:
-                self._require_id(db, entry_id, "")
+                self._require_id(db, entry_id)
                 db.execute(f"UPDATE entries SET {column} = ? WHERE id = ?", (value, entry_id))
 
     def set_note(self, entry_id: int, note: str) -> None:
