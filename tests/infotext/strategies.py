@@ -27,8 +27,10 @@ prompt_text = (
     .map("\n".join)
     .map(str.lstrip)
 )
-key_text = st.from_regex(r"[A-Za-z][A-Za-z0-9 _\-/]{1,20}", fullmatch=True).map(str.strip).filter(
-    lambda k: len(k) >= 2
+key_text = (
+    st.from_regex(r"[A-Za-z][A-Za-z0-9 _\-/]{1,20}", fullmatch=True)
+    .map(str.strip)
+    .filter(lambda k: len(k) >= 2)
 )
 
 controlnet_unit = st.builds(
@@ -72,7 +74,9 @@ def inpaint(draw):
         only_masked=only_masked,
         # A1111 writes the padding only for "Only masked"; the parser assumes 32.
         padding=draw(st.integers(0, 256)) if only_masked else 32,
-        masked_content=draw(st.sampled_from(["fill", "original", "latent noise", "latent nothing"])),
+        masked_content=draw(
+            st.sampled_from(["fill", "original", "latent noise", "latent nothing"])
+        ),
     )
 
 

@@ -106,7 +106,10 @@ def test_controlnet_units_and_old_flat_keys():
     unit = ControlNetUnit(module="openpose", model="control_sd15_openpose [fef5e48e]", weight=0.6)
     p = GenerationParams(prompt="x", controlnets=(unit, unit))
     text = format_infotext(p)
-    assert 'ControlNet 0: "Module: openpose, Model: control_sd15_openpose [fef5e48e], Weight: 0.6,' in text
+    assert (
+        'ControlNet 0: "Module: openpose, Model: control_sd15_openpose [fef5e48e], Weight: 0.6,'
+        in text
+    )
     assert "ControlNet 1: " in text
     old = (
         "x\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8, ControlNet Enabled: True, "
@@ -167,7 +170,9 @@ def test_bad_infotext_gives_one_line_error(text, match):
 
 
 def test_unbalanced_quotes_do_not_break_parsing():
-    p = parse_infotext('x\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8, Model: "half')
+    p = parse_infotext(
+        'x\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 8x8, Model: "half'
+    )
     assert p.model == '"half'
 
 

@@ -16,7 +16,7 @@ A1111_TEXTS = [
     "a cute kitty wearing a hat\nNegative prompt: visible ears\nSteps: 20, Sampler: Euler a, "
     "Schedule type: Automatic, CFG scale: 7, Seed: 1882829984, Size: 1024x1024, Model hash: "
     "0724518c6b, Model: juggernautXL_v7Rundiffusion, Version: v1.9.0",
-    'a cute kitty wearing a hat\nNegative prompt: visible ears\nSteps: 30, Sampler: DPM++ 2M, '
+    "a cute kitty wearing a hat\nNegative prompt: visible ears\nSteps: 30, Sampler: DPM++ 2M, "
     "Schedule type: Karras, CFG scale: 7.0, Seed: 1882829984, Size: 512x768, Model hash: "
     "6ce0161689, Model: v1-5-pruned-emaonly, VAE hash: 235745af8d, VAE: "
     "vae-ft-mse-840000-ema-pruned.safetensors, Variation seed: 3034059467, Variation seed "

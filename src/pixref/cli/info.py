@@ -33,7 +33,9 @@ def info_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON record per file (a list for several).")
     ] = False,
-    raw: Annotated[bool, typer.Option("--raw", help="Also print every text chunk as stored.")] = False,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Also print every text chunk as stored.")
+    ] = False,
 ) -> None:
     """Print the generation parameters of image files, as A1111's PNG Info does.
 

@@ -182,7 +182,9 @@ def _controlnet_unit(value: str) -> ControlNetUnit:
     for item in value.split(","):
         label, sep, text = item.strip().partition(": ")
         if not sep:
-            raise InfotextError(f"ControlNet unit entry {item.strip()[:40]!r} is not `Label: value`")
+            raise InfotextError(
+                f"ControlNet unit entry {item.strip()[:40]!r} is not `Label: value`"
+            )
         items.append((label, text))
     return _controlnet_unit_from_items(items)
 

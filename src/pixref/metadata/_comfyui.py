@@ -91,7 +91,8 @@ def _output_refs(graph: _Graph) -> list[list[str]]:
     outputs = [
         [node_id, 0]
         for node_id, node in graph.nodes.items()
-        if isinstance(node, dict) and any(h in str(node.get("class_type", "")) for h in _OUTPUT_HINTS)
+        if isinstance(node, dict)
+        and any(h in str(node.get("class_type", "")) for h in _OUTPUT_HINTS)
     ]
     return outputs or [[node_id, 0] for node_id in graph.nodes]
 
@@ -122,7 +123,7 @@ def _base_pass(graph: _Graph, node_id: str, node: dict[str, Any]) -> tuple[str, 
 
 
 def _text(graph: _Graph, conditioning: Any, label: str) -> str | None:
-    for node_id, node in graph.upstream(conditioning):
+    for _node_id, node in graph.upstream(conditioning):
         kind = str(node.get("class_type", ""))
         if kind == "ConditioningZeroOut":
             return ""

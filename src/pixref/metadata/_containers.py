@@ -73,7 +73,9 @@ def read_png_text(f: BinaryIO, size: int, label: str) -> dict[str, str]:
     while True:
         header = f.read(8)
         if len(header) < 8:
-            raise MetadataError(f"{label} is a truncated PNG (no IEND chunk); re-save or re-download it")
+            raise MetadataError(
+                f"{label} is a truncated PNG (no IEND chunk); re-save or re-download it"
+            )
         length, kind = struct.unpack(">I4s", header)
         end = pos + 8 + length + 4
         if length > 2**31 - 1 or end > size:
@@ -110,8 +112,10 @@ def decode_user_comment(raw: bytes | str) -> str | None:
         return _decode_utf16(body)
     text = body.decode("utf-8", errors="replace") if prefix[:5] == b"ASCII" else None
     if text is None:
-        text = raw.decode("utf-8", errors="replace") if prefix[:1] != b"\x00" else body.decode(
-            "utf-8", errors="replace"
+        text = (
+            raw.decode("utf-8", errors="replace")
+            if prefix[:1] != b"\x00"
+            else body.decode("utf-8", errors="replace")
         )
     text = text.strip("\x00")
     return text or None

@@ -51,7 +51,9 @@ def _sampler(fields: dict[str, Any], name: Any, scheduler: Any = None) -> None:
 def _finish(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     fields = {k: v for k, v in raw.items() if v is not None}
     if isinstance(fields.get("prompt"), list):  # old InvokeAI: [{"prompt": ..., "weight": ...}]
-        fields["prompt"] = " ".join(str(p.get("prompt", "")) for p in fields["prompt"] if isinstance(p, dict))
+        fields["prompt"] = " ".join(
+            str(p.get("prompt", "")) for p in fields["prompt"] if isinstance(p, dict)
+        )
     for key in ("prompt", "negative_prompt", "model"):
         if key in fields and not isinstance(fields[key], str):
             fields[key] = str(fields[key])
@@ -69,7 +71,9 @@ def read_invokeai(meta: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         "cfg_scale": _num(meta.get("cfg_scale")),
         "width": _int(meta.get("width")),
         "height": _int(meta.get("height")),
-        "model": (model.get("model_name") or model.get("name")) if isinstance(model, dict) else model,
+        "model": (model.get("model_name") or model.get("name"))
+        if isinstance(model, dict)
+        else model,
         "model_hash": model.get("hash") if isinstance(model, dict) else None,
         "denoising_strength": _num(meta.get("strength")),
         "rng": "CPU" if meta.get("rand_device") == "cpu" else None,
@@ -159,7 +163,9 @@ def read_fooocus(meta: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         "model_hash": meta.get("base_model_hash"),
         "clip_skip": _int(meta.get("clip_skip")),
         "refiner": refiner if refiner not in (None, "None") else None,
-        "refiner_switch_at": _num(meta.get("refiner_switch")) if refiner not in (None, "None") else None,
+        "refiner_switch_at": _num(meta.get("refiner_switch"))
+        if refiner not in (None, "None")
+        else None,
         "version": meta.get("version"),
     }
     _sampler(fields, meta.get("sampler"), meta.get("scheduler"))

@@ -156,7 +156,9 @@ def _dispatch(texts: dict[str, str], size: tuple[int, int]):
         return _from_fields("InvokeAI", *read_invokeai_legacy(meta), size)
     if texts.get("Dream"):
         return _from_fields("InvokeAI", *read_invokeai_dream(texts["Dream"]), size)
-    if texts.get("Software") == "NovelAI" and isinstance(c := _json(texts.get("Comment", "")), dict):
+    if texts.get("Software") == "NovelAI" and isinstance(
+        c := _json(texts.get("Comment", "")), dict
+    ):
         return _from_fields("NovelAI", *read_novelai(texts.get("Description", ""), c), size)
     if texts.get("comment"):
         return _from_infotext(texts["comment"])
