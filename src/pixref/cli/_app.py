@@ -25,7 +25,7 @@ class _Group(TyperGroup):
         except PixrefError as exc:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from None
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, typer.Exit, typer.Abort):
             raise
         except Exception:
             err_console.print(
@@ -76,9 +76,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import library, paths
+    from pixref.cli import info, library, paths
 
-    for module in (paths, library):
+    for module in (info, paths, library):
         module.register(app)
 
 

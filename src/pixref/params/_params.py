@@ -102,8 +102,9 @@ class GenerationParams:
         Sampling steps.
     sampler : str
         A1111 sampler name, e.g. ``"Euler a"``, ``"DPM++ 2M"``.
-    schedule_type : str
-        A1111 schedule label, e.g. ``"Automatic"``, ``"Karras"``.
+    schedule_type : str or None
+        A1111 schedule label, e.g. ``"Automatic"``, ``"Karras"``; None when the
+        record predates schedule types (A1111 < 1.9), which means "Automatic".
     cfg_scale : int or float
         Classifier-free guidance scale.
     seed : int
@@ -147,7 +148,7 @@ class GenerationParams:
     negative_prompt: str = ""
     steps: int = 20
     sampler: str = "Euler a"
-    schedule_type: str = "Automatic"
+    schedule_type: str | None = "Automatic"
     cfg_scale: Number = 7
     seed: int = -1
     variation_seed: int | None = None
