@@ -1,4 +1,5 @@
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,10 @@ from PIL.PngImagePlugin import PngInfo
 from pixref.library import open_library
 from pixref.params import GenerationParams
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "metadata"
+# ../shared/data beside the checkout (PIXREF_SHARED_DATA overrides, e.g. in a git worktree).
+SAMPLES = Path(
+    os.environ.get("PIXREF_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data"
+) / "metadata"
 
 
 def png(color=(200, 40, 40), size=(8, 8), text: dict[str, str] | None = None) -> bytes:

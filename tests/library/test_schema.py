@@ -1,11 +1,10 @@
 import sqlite3
-import sys
 import subprocess
+import sys
 
 import pytest
 
-from pixref.library import LibraryError, open_library
-from pixref.library import _schema, _store
+from pixref.library import LibraryError, _schema, _store, open_library
 
 ENTRY_COLUMNS = [
     "id", "image_hash", "file", "linked", "bytes", "width", "height", "kind", "generator",

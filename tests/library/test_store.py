@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pixref.library import Kind, LibraryError, Query, Relation, open_library
-from pixref.library import _files
+from pixref.library import Kind, LibraryError, Query, Relation, _files, open_library
 
 from .conftest import params, png, unique_png
 
@@ -21,7 +20,9 @@ def _count(lib):
 
 
 def _image_files(lib):
-    return sorted(p for p in lib.files.images.rglob("*") if p.is_file()) if lib.files.images.exists() else []
+    if not lib.files.images.exists():
+        return []
+    return sorted(p for p in lib.files.images.rglob("*") if p.is_file())
 
 
 def test_add_writes_content_addressed_file_and_row(lib):

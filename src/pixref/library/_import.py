@@ -98,7 +98,8 @@ def import_folders(
 
     ``link=True`` records files where they are instead of copying them.
     ``on_total(n)`` is called once the folders are listed, ``on_file(path, status)``
-    after each file (status: added, unchanged, duplicate, skipped, no-metadata).
+    after each file is read (status: added, unchanged, duplicate, skipped,
+    no-metadata; provisional, as a batch commits later: the report is final).
     """
     report = ImportReport()
     paths = find_images(folders, report, exclude=lib.files.root)
@@ -128,15 +129,20 @@ def import_folders(
             note(path, "unchanged")
             continue
         item = _prepare_one(lib, path, st, link, report)
-        if item is None:
+        if item is None or ("row" not in item and "duplicate_of" not in item):
             note(path, "skipped")
+        elif "duplicate_of" in item:
+            note(path, "duplicate")
+        else:
+            note(path, "added" if item["params"] is not None else "no-metadata")
+        if item is None:
             continue
         pending.append(item)
         if len(pending) >= BATCH:
-            _commit(lib, pending, tag_list, report, note)
+            _commit(lib, pending, tag_list, report)
             pending = []
     if pending:
-        _commit(lib, pending, tag_list, report, note)
+        _commit(lib, pending, tag_list, report)
     return report
 
 
@@ -199,7 +205,6 @@ def _commit(
     items: list[dict[str, Any]],
     tags: list[str],
     report: ImportReport,
-    note: Callable[[Path, str], None],
 ) -> None:
     added: list[tuple[int, dict[str, Any]]] = []
     dups: list[tuple[str, int]] = []
@@ -243,10 +248,7 @@ def _commit(
         report.added.append(entry_id)
         if item["params"] is None:
             report.no_metadata.append(item["source"]["path"])
-        note(Path(item["source"]["path"]), "added" if item["params"] else "no-metadata")
-    for path, entry_id in dups:
-        report.duplicates.append((path, entry_id))
-        note(Path(path), "duplicate")
+    report.duplicates.extend(dups)
 
 
 def sources_summary(lib: Library) -> dict[str, int]:
