@@ -9,7 +9,8 @@ from pixref.library import LibraryError, _schema, _store, open_library
 ENTRY_COLUMNS = [
     "id", "image_hash", "file", "linked", "bytes", "width", "height", "kind", "generator",
     "source_path", "filename", "created_utc", "added_utc", "prompt", "negative_prompt", "model",
-    "model_hash", "sampler", "schedule_type", "cfg_scale", "steps", "seed", "has_controlnet",
+    "model_hash", "sampler", "schedule_type", "cfg_scale", "steps", "seed", "gen_width",
+    "gen_height", "has_controlnet",
     "params_json", "infotext", "raw_json", "note", "tags", "rating", "keep", "deleted_utc",
 ]
 

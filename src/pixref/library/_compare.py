@@ -144,8 +144,8 @@ def _candidates(lib: Library, entry: Entry, p: GenerationParams) -> Iterator[Ent
     terms = [f"(e.{c} IS ?)" for c in _CANDIDATE_COLUMNS]
     terms.append("(e.model IS ?)")
     values.append(p.model)
-    terms.append("(e.width = ? AND e.height = ?)")
-    values += [entry.width, entry.height]
+    terms.append("(e.gen_width IS ? AND e.gen_height IS ?)")
+    values += [p.width, p.height]
     need = len(terms) - 1
     sql = (
         "SELECT e.* FROM entries e WHERE e.deleted_utc IS NULL AND e.id != ?"

@@ -130,6 +130,8 @@ def params_columns(params: GenerationParams | None) -> dict[str, Any]:
             "cfg_scale": None,
             "steps": None,
             "seed": None,
+            "gen_width": None,
+            "gen_height": None,
             "has_controlnet": 0,
             "params_json": None,
         }
@@ -143,6 +145,8 @@ def params_columns(params: GenerationParams | None) -> dict[str, Any]:
         "cfg_scale": params.cfg_scale,
         "steps": params.steps,
         "seed": params.seed,
+        "gen_width": params.width,
+        "gen_height": params.height,
         "has_controlnet": int(bool(params.controlnets)),
         "params_json": json.dumps(params.to_dict(), ensure_ascii=False, sort_keys=True),
     }

@@ -108,11 +108,12 @@ def _terms(text: str) -> tuple[list[tuple[str, bool]], list[str]]:
     """Split user text into (positive term, is_prefix) and negative terms."""
     pos: list[tuple[str, bool]] = []
     neg: list[str] = []
+    text = text.replace("\x00", " ")  # SQLite ends a string at NUL
     for m in _TOKEN.finditer(text):
         if m.group(2) is not None:
             term, negative, prefix = m.group(2), bool(m.group(1)), False
         else:
-            term = m.group(3)
+            term = m.group(3).replace('"', "")  # a stray quote is not a phrase
             negative = term.startswith("-") and len(term) > 1
             if negative:
                 term = term[1:]
@@ -220,8 +221,9 @@ def build_sql(q: Query, *, fts: bool, columns: str = "e.*") -> tuple[str, list[o
     _range(clauses, args, "e.cfg_scale", q.cfg)
     _range(clauses, args, "e.steps", q.steps)
     _range(clauses, args, "e.seed", q.seed)
-    _range(clauses, args, "e.width", q.width)
-    _range(clauses, args, "e.height", q.height)
+    # Size filters use the generation size when known (a pixelized image is smaller).
+    _range(clauses, args, "coalesce(e.gen_width, e.width)", q.width)
+    _range(clauses, args, "coalesce(e.gen_height, e.height)", q.height)
     _range(clauses, args, "e.rating", q.rating)
     if q.lora:
         clauses.append(

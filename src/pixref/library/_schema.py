@@ -49,6 +49,8 @@ CREATE TABLE entries (
     cfg_scale REAL,
     steps INTEGER,
     seed INTEGER,
+    gen_width INTEGER,
+    gen_height INTEGER,
     has_controlnet INTEGER NOT NULL DEFAULT 0,
     params_json TEXT,
     infotext TEXT,
