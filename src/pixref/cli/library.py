@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -162,7 +163,11 @@ def search_command(
     if not entries:
         err_console.print("no entries match")
         return
-    console.print(_table(entries))
+    out = console
+    if not console.is_terminal:
+        # Piped output is not wrapped to 80 columns: one entry per line stays greppable.
+        out = Console(file=console.file, width=240, highlight=False, emoji=False)
+    out.print(_table(entries))
 
 
 def show_command(ref: Annotated[str, typer.Argument(help="Entry id.")], as_json: JsonOpt = False):
@@ -497,7 +502,7 @@ def import_command(
                else "")
         )
         for path, reason in report.skipped:
-            err_console.print(f"skipped {escape(path)}: {escape(reason)}")
+            err_console.print(f"skipped {escape(path)}: {escape(reason)}", soft_wrap=True)
     missing = [p for p in folders if not p.exists()]
     if missing and len(missing) == len(folders):
         raise typer.Exit(1)
@@ -519,9 +524,9 @@ def check_command(
         console.print(f"{report.entries} entries, {len(report.missing)} missing images, "
                       f"{len(report.orphans)} unused files")
         for entry_id, path in report.missing:
-            err_console.print(f"missing image of #{entry_id}: {escape(path)}")
+            err_console.print(f"missing image of #{entry_id}: {escape(path)}", soft_wrap=True)
         for path in report.orphans:
-            err_console.print(f"unused file: {escape(path)}")
+            err_console.print(f"unused file: {escape(path)}", soft_wrap=True)
         if repair:
             console.print(f"restored {len(report.restored)}, removed {len(report.removed_rows)}"
                           f" rows and {len(report.removed_files)} files")
