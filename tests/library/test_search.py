@@ -44,12 +44,14 @@ def _fill(lib):
                 tags=tags, rating=rating, keep=keep, kind=kind, generator=gen)
 
 
-@pytest.fixture(params=["fts", "plain"])
+@pytest.fixture(params=["fts", "fts-walk", "plain"])
 def filled(request, tmp_path, monkeypatch):
     if request.param == "plain":
         monkeypatch.setattr(_schema, "fts_available", lambda db: False)
     lib = open_library(tmp_path / "library.db")
-    assert lib.fts == (request.param == "fts")
+    assert lib.fts == (request.param != "plain")
+    if request.param == "fts-walk":
+        lib.COMMON_MATCHES = 1  # every text counts as common: walk entries newest first
     _fill(lib)
     yield lib
     lib.close()
@@ -190,3 +192,14 @@ def test_parse_size():
 def test_bad_order(filled):
     with pytest.raises(LibraryError, match="`order` must be one of"):
         filled.search(Query(order="random"))
+
+
+def test_common_text_walks_entries_newest_first_unless_a_filter_is_selective():
+    from pixref.library._query import build_sql
+
+    assert "INDEXED BY entries_created" in build_sql(Query(text="kitty"), fts=True,
+                                                     common_text=True)[0]
+    for q in (Query(text="kitty", tags=("fairy",)), Query(text="kitty", seed=Range(5, 5)),
+              Query(text="kitty", order="rank")):
+        assert "INDEXED BY" not in build_sql(q, fts=True, common_text=True)[0]
+    assert "INDEXED BY" not in build_sql(Query(text="kitty"), fts=True)[0]

@@ -27,7 +27,7 @@ from pixref.library._entry import (
 )
 from pixref.library._errors import LibraryError
 from pixref.library._files import FileStore, disk_error, sha256_bytes
-from pixref.library._query import Query, build_sql
+from pixref.library._query import Query, build_sql, fts_expressions
 from pixref.library._store import SQLiteStore, map_error
 from pixref.params import GenerationParams, PixrefError
 
@@ -382,8 +382,24 @@ class Library:
 
     def search(self, query: Query | None = None) -> list[Entry]:
         """Entries matching ``query`` (default: the newest 50)."""
-        sql, args = build_sql(query or Query(), fts=self.fts)
+        q = query or Query()
+        sql, args = build_sql(q, fts=self.fts, common_text=self._common_text(q))
         return [self._entry(r) for r in self.store.fetchall(sql, args)]
+
+    #: Above this many FTS matches a search walks entries newest first (see build_sql).
+    COMMON_MATCHES = 2000
+
+    def _common_text(self, q: Query) -> bool:
+        if not (self.fts and q.text.strip()) or q.raw:
+            return False
+        positive, _ = fts_expressions(q.text)
+        if positive is None:
+            return True
+        row = self.store.fetchone(
+            "SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)",
+            (positive, self.COMMON_MATCHES),
+        )
+        return bool(row and row[0] >= self.COMMON_MATCHES)
 
     def count(self, query: Query | None = None) -> int:
         q = query or Query()

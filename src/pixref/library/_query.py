@@ -167,8 +167,22 @@ def _range(clauses: list[str], args: list[object], column: str, rng: Range | Non
         args.append(rng.hi)
 
 
-def build_sql(q: Query, *, fts: bool, columns: str = "e.*") -> tuple[str, list[object]]:
-    """Return ``(sql, args)`` selecting the entries ``q`` asks for."""
+def selective(q: Query) -> bool:
+    """True when a filter alone narrows the library to few rows."""
+    narrow_seed = q.seed is not None and q.seed.lo is not None and q.seed.lo == q.seed.hi
+    return bool(q.ids or q.lora or q.tags or q.trash or narrow_seed)
+
+
+def build_sql(
+    q: Query, *, fts: bool, columns: str = "e.*", common_text: bool = False
+) -> tuple[str, list[object]]:
+    """Return ``(sql, args)`` selecting the entries ``q`` asks for.
+
+    ``common_text``: the text matches many entries. Walking the FTS matches and
+    looking each row up would then cost more than walking the entries newest first
+    and testing FTS membership, which stops after ``limit`` hits; SQLite's planner
+    cannot know this, so the index is named.
+    """
     if q.order not in ORDERS:
         raise LibraryError(f"`order` must be one of {', '.join(ORDERS)}, got {q.order!r}")
     clauses: list[str] = []
@@ -207,7 +221,7 @@ def build_sql(q: Query, *, fts: bool, columns: str = "e.*") -> tuple[str, list[o
                 clauses.append("NOT " + _like_clause())
                 args.extend([_like(term)] * len(_TEXT_COLUMNS))
     if q.model:
-        clauses.append("(e.model = ? COLLATE NOCASE OR e.model_hash = ? COLLATE NOCASE)")
+        clauses.append("(e.model = ? OR e.model_hash = ?)")  # columns are COLLATE NOCASE
         args.extend([q.model, q.model])
     for column, value in (
         ("e.sampler", q.sampler),
@@ -216,7 +230,7 @@ def build_sql(q: Query, *, fts: bool, columns: str = "e.*") -> tuple[str, list[o
         ("e.generator", q.generator),
     ):
         if value:
-            clauses.append(f"{column} = ? COLLATE NOCASE")
+            clauses.append(f"{column} = ?")  # COLLATE NOCASE by the column
             args.append(value)
     _range(clauses, args, "e.cfg_scale", q.cfg)
     _range(clauses, args, "e.steps", q.steps)
@@ -255,7 +269,11 @@ def build_sql(q: Query, *, fts: bool, columns: str = "e.*") -> tuple[str, list[o
         "rating": "e.rating DESC, e.created_utc DESC, e.id DESC",
         "rank": "f.score ASC, e.created_utc DESC" if rank else "e.created_utc DESC, e.id DESC",
     }[q.order]
-    sql = f"SELECT {columns} FROM entries e{join} WHERE {' AND '.join(clauses)} ORDER BY {order}"
+    hint = ""
+    if common_text and not rank and q.order in ("newest", "oldest") and not selective(q):
+        hint = " INDEXED BY entries_created"
+    where = " AND ".join(clauses)
+    sql = f"SELECT {columns} FROM entries e{hint}{join} WHERE {where} ORDER BY {order}"
     if q.limit is not None:
         sql += " LIMIT ? OFFSET ?"
         args.extend([q.limit, q.offset])

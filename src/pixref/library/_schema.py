@@ -34,18 +34,18 @@ CREATE TABLE entries (
     bytes INTEGER NOT NULL,
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    generator TEXT,
+    kind TEXT NOT NULL COLLATE NOCASE,
+    generator TEXT COLLATE NOCASE,
     source_path TEXT,
     filename TEXT NOT NULL DEFAULT '',
     created_utc TEXT NOT NULL,
     added_utc TEXT NOT NULL,
     prompt TEXT NOT NULL DEFAULT '',
     negative_prompt TEXT NOT NULL DEFAULT '',
-    model TEXT,
-    model_hash TEXT,
-    sampler TEXT,
-    schedule_type TEXT,
+    model TEXT COLLATE NOCASE,
+    model_hash TEXT COLLATE NOCASE,
+    sampler TEXT COLLATE NOCASE,
+    schedule_type TEXT COLLATE NOCASE,
     cfg_scale REAL,
     steps INTEGER,
     seed INTEGER,
@@ -65,6 +65,8 @@ CREATE INDEX entries_created ON entries(created_utc, id);
 CREATE INDEX entries_hash ON entries(image_hash);
 CREATE INDEX entries_sampler ON entries(sampler);
 CREATE INDEX entries_model ON entries(model);
+CREATE INDEX entries_model_hash ON entries(model_hash);
+CREATE INDEX entries_kind ON entries(kind);
 CREATE INDEX entries_seed ON entries(seed);
 CREATE INDEX entries_cfg ON entries(cfg_scale);
 CREATE INDEX entries_steps ON entries(steps);
