@@ -254,3 +254,26 @@ def test_several_processes_write_at_once(tmp_path):
         assert _count(lib) == 75
         assert lib.count(Query(tags=("w1",))) == 25
         assert lib.check().ok
+
+
+def test_thumbnail_is_cached_and_pixel_crisp(lib):
+    from PIL import Image
+
+    e = lib.add(png(color=(10, 200, 30), size=(600, 300)))
+    thumb = lib.thumbnail(e.id, size=128)
+    with Image.open(thumb) as im:
+        assert im.size == (128, 64)
+        assert set(im.get_flattened_data()) == {(10, 200, 30, 255)}  # nearest-neighbour: no new colours
+    mtime = thumb.stat().st_mtime_ns
+    assert lib.thumbnail(e.id, size=128) == thumb and thumb.stat().st_mtime_ns == mtime
+
+
+def test_open_library_defaults_to_the_data_home(tmp_path, monkeypatch):
+    from pixref.home import set_home
+
+    set_home(tmp_path / "home")
+    try:
+        with open_library() as lib:
+            assert lib.path == tmp_path / "home" / "library.db"
+    finally:
+        set_home(None)
