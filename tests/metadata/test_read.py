@@ -149,7 +149,8 @@ def test_comfyui_graph_with_cycle_and_missing_nodes(tmp_path):
         "2": {"class_type": "Loop", "inputs": {"a": ["6", 0]}},
         "6": {"class_type": "Loop", "inputs": {"a": ["2", 0]}},
         "3": {"class_type": "CLIPTextEncode", "inputs": {"text": ["3", 0]}},
-        "4": {"class_type": "LoraLoader", "inputs": {"model": ["4", 0], "lora_name": "px.safetensors"}},
+        "4": {"class_type": "LoraLoader",
+              "inputs": {"model": ["4", 0], "lora_name": "px.safetensors"}},
         "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 768}},
         "9": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}},
     }  # fmt: skip
