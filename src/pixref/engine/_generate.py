@@ -253,11 +253,11 @@ def generate(
             keep_mask=(1 - inpaint.latent_mask).to(x) if inpaint is not None else None,
         )
 
-        def step_callback(i: int, *_: object, first: int = first) -> None:
+        def step_callback(i: int, *_: object, first: int = first, total: int = len(sigmas) - 1):
             if should_stop is not None and should_stop():
                 raise Interrupted("generation interrupted; nothing was saved")
             if on_step is not None:
-                on_step(StepEvent(i + 1, len(sigmas) - 1, first, total_images))
+                on_step(StepEvent(i + 1, total, first, total_images))
 
         # 5. loop
         with torch.no_grad():
