@@ -1,6 +1,7 @@
 """Reading generation parameters from real files of every generator, and from bad files."""
 
 import json
+import os
 import time
 
 import numpy as np
@@ -291,3 +292,10 @@ def test_parameters_without_a_params_line(tmp_path):
     path.write_bytes(png(before=[text_chunk("parameters", "just a prompt")]))
     with pytest.raises(MetadataError, match="no generation parameters"):
         read_metadata(path)
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    path = save_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "perm.png")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
