@@ -65,8 +65,14 @@ def hires(draw):
     )
 
 
+def _writes_a_key(m: Inpaint) -> bool:
+    # With blur 0, whole picture, not inverted and original content A1111 writes no inpaint
+    # key at all, so such a record reads back as plain img2img.
+    return bool(m.mask_blur or m.invert or m.only_masked or m.masked_content != "original")
+
+
 @st.composite
-def inpaint(draw):
+def _inpaint(draw):
     only_masked = draw(st.booleans())
     return Inpaint(
         mask_blur=draw(st.integers(0, 64)),
@@ -78,6 +84,9 @@ def inpaint(draw):
             st.sampled_from(["fill", "original", "latent noise", "latent nothing"])
         ),
     )
+
+
+inpaint = _inpaint().filter(_writes_a_key)
 
 
 _MODELLED_KEYS = {
@@ -121,7 +130,7 @@ def generation_params(draw):
         vae_hash=draw(st.none() | st.from_regex(r"[0-9a-f]{10}", fullmatch=True)),
         clip_skip=draw(st.integers(1, 12)),
         denoising_strength=draw(st.none() | fraction),
-        inpaint=draw(st.none() | inpaint()),
+        inpaint=draw(st.none() | inpaint),
         refiner=draw(st.none() | value_text),
         refiner_switch_at=draw(st.none() | fraction),
         controlnets=tuple(draw(st.lists(controlnet_unit, max_size=2))),

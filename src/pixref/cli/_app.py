@@ -27,6 +27,8 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:  # output piped into `head` and the like
+            raise typer.Exit(0) from None
         except Exception:
             err_console.print(
                 "[red]pixref hit an internal error[/red] (a bug, not your input): "
@@ -76,9 +78,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import info, library, paths
+    from pixref.cli import generate, info, library, paths
 
-    for module in (info, paths, library):
+    for module in (generate, info, paths, library):
         module.register(app)
 
 

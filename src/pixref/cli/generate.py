@@ -1,0 +1,293 @@
+"""``pixref txt2img | img2img | inpaint``: generate as A1111 does, from the command line."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from pixref.cli._console import console, err_console
+from pixref.home import paths
+from pixref.infotext import InfotextError, parse_infotext
+from pixref.metadata import MetadataError, read_metadata, save_png
+from pixref.params import GenerationParams, Inpaint, PixrefError
+
+Opt = typer.Option
+
+
+def _size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit():
+        raise typer.BadParameter(f"expected WIDTHxHEIGHT such as 512x768, got {text!r}")
+    return int(w), int(h)
+
+
+def base_params(source: str | None) -> GenerationParams:
+    """Parameters to start from: an earlier image, an infotext, or A1111's defaults."""
+    if source is None:
+        return GenerationParams()
+    path = Path(source)
+    if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") or path.is_file():
+        meta = read_metadata(path)
+        if meta.params is None:
+            raise MetadataError(f"`{source}` carries no generation parameters to start from")
+        return meta.params
+    try:
+        return parse_infotext(source)
+    except InfotextError as exc:
+        raise PixrefError(f"`--from` is neither an image file nor infotext: {exc}") from None
+
+
+def _changes(**options: object) -> dict[str, object]:
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _output_paths(out: Path | None, count: int, seeds: list[int], kind: str) -> list[Path]:
+    """Where images go: ``-o FILE`` (one image), ``-o DIR``, or A1111's outputs layout."""
+    if out is not None and (out.suffix.lower() == ".png") and count == 1:
+        return [out]
+    if out is not None and out.suffix.lower() == ".png":
+        return [out.with_name(f"{out.stem}-{i:02d}.png") for i in range(count)]
+    folder = (
+        out if out is not None else paths().outputs / f"{kind}-images" / date.today().isoformat()
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    start = _next_counter(folder)
+    # A1111's default file name pattern: "<counter:05>-<seed>.png".
+    return [folder / f"{start + i:05d}-{seed}.png" for i, seed in enumerate(seeds)]
+
+
+def _next_counter(folder: Path) -> int:
+    numbers = [int(p.name[:5]) for p in folder.glob("*.png") if p.name[:5].isdigit()]
+    return max(numbers, default=-1) + 1
+
+
+def _run(
+    params: GenerationParams,
+    *,
+    kind: str,
+    model: str | None,
+    models_dir: Path | None,
+    out: Path | None,
+    init_image: Path | None = None,
+    mask: Path | None = None,
+    device: str | None = None,
+    quiet: bool = False,
+) -> None:
+    from pixref import engine  # torch is imported only when generating
+
+    models = engine.load_models(model or params.model, models_dir=models_dir, device=device)
+    init = _open_image(init_image) if init_image is not None else None
+    mask_image = _open_image(mask) if mask is not None else None
+    total = params.steps * params.batch_size * params.batch_count
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True, disable=quiet) as progress:
+        task = progress.add_task(f"{kind} {escape(models.name)}", total=total)
+        result = engine.generate(
+            params,
+            models,
+            init_image=init,
+            mask=mask_image,
+            on_step=lambda event: progress.advance(task),
+        )
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    targets = _output_paths(out, len(result.images), [q.seed for q in result.params], kind)
+    for image, text, target in zip(result.images, result.infotexts, targets, strict=True):
+        save_png(image, target, infotext=text)
+        console.print(str(target), markup=False)
+
+
+def _open_image(path: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.copy()
+    except FileNotFoundError:
+        raise PixrefError(f"`{path}` does not exist") from None
+    except (UnidentifiedImageError, OSError):
+        raise PixrefError(f"`{path}` is not an image pixref can read") from None
+
+
+# Shared options, written once and reused by the three commands.
+PromptArg = Annotated[
+    str | None, typer.Argument(help="Prompt (A1111 syntax). Optional with --from.")
+]
+NegativeOpt = Annotated[str | None, Opt("-n", "--negative", help="Negative prompt.")]
+StepsOpt = Annotated[int | None, Opt("--steps", help="Sampling steps [20].")]
+SamplerOpt = Annotated[
+    str | None, Opt("--sampler", help='A1111 sampler, e.g. "Euler a" [Euler a].')
+]
+ScheduleOpt = Annotated[
+    str | None, Opt("--schedule", help="Schedule type, e.g. Karras [Automatic].")
+]
+CfgOpt = Annotated[float | None, Opt("--cfg", "--cfg-scale", help="CFG scale [7].")]
+SeedOpt = Annotated[int | None, Opt("--seed", help="Seed; -1 picks one at random [-1].")]
+VarSeedOpt = Annotated[int | None, Opt("--variation-seed", help="Variation seed (-1: random).")]
+VarStrengthOpt = Annotated[
+    float | None, Opt("--variation-strength", help="Variation strength 0-1.")
+]
+SeedResizeOpt = Annotated[str | None, Opt("--seed-resize-from", help="Make noise as for WxH.")]
+SizeOpt = Annotated[str | None, Opt("--size", help="WIDTHxHEIGHT in pixels [512x512].")]
+BatchSizeOpt = Annotated[int | None, Opt("--batch-size", help="Images per batch [1].")]
+BatchCountOpt = Annotated[int | None, Opt("--batch-count", help="Number of batches [1].")]
+ModelOpt = Annotated[str | None, Opt("--model", help="Checkpoint name, file or diffusers folder.")]
+ModelsDirOpt = Annotated[Path | None, Opt("--models-dir", help="A1111-style models folder.")]
+ClipSkipOpt = Annotated[int | None, Opt("--clip-skip", help="A1111 Clip skip [1].")]
+RngOpt = Annotated[str | None, Opt("--rng", help="Noise source: cpu or gpu [gpu].")]
+EnsdOpt = Annotated[int | None, Opt("--ensd", help="Eta noise seed delta [0].")]
+FromOpt = Annotated[
+    str | None, Opt("--from", help="Start from an earlier image's parameters or an infotext.")
+]
+OutOpt = Annotated[Path | None, Opt("-o", "--output", help="Output PNG file or folder.")]
+DeviceOpt = Annotated[str | None, Opt("--device", help="cpu, cuda, cuda:1 ... [cuda if present].")]
+QuietOpt = Annotated[bool, Opt("--quiet", "-q", help="No progress display.")]
+
+
+def _common(
+    source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
+    variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
+) -> GenerationParams:  # fmt: skip
+    base = base_params(source)
+    if prompt is None and source is None:
+        raise typer.BadParameter("give a prompt, or --from an earlier image or infotext")
+    wh = _size(size)
+    if rng is not None and rng.lower() not in ("cpu", "gpu"):
+        raise typer.BadParameter(f"--rng must be cpu or gpu, got {rng!r}")
+    if cfg is not None and float(cfg).is_integer():
+        cfg = int(cfg)  # "CFG scale: 7" as A1111's slider writes it, not 7.0
+    return base.replace(
+        **_changes(
+            prompt=prompt, negative_prompt=negative, steps=steps, sampler=sampler,
+            schedule_type=schedule, cfg_scale=cfg, seed=seed, variation_seed=variation_seed,
+            variation_strength=variation_strength,
+            seed_resize_from=_size(seed_resize_from), width=wh[0] if wh else None,
+            height=wh[1] if wh else None, batch_size=batch_size, batch_count=batch_count,
+            clip_skip=clip_skip, rng=rng.upper() if rng else None, ensd=ensd,
+        )
+    )  # fmt: skip
+
+
+def txt2img(
+    prompt: PromptArg = None, negative: NegativeOpt = None, steps: StepsOpt = None,
+    sampler: SamplerOpt = None, schedule: ScheduleOpt = None, cfg: CfgOpt = None,
+    seed: SeedOpt = None, variation_seed: VarSeedOpt = None,
+    variation_strength: VarStrengthOpt = None, seed_resize_from: SeedResizeOpt = None,
+    size: SizeOpt = None, batch_size: BatchSizeOpt = None, batch_count: BatchCountOpt = None,
+    model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
+    rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
+    device: DeviceOpt = None, quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Generate images from a prompt, as A1111's txt2img tab does."""
+    params = _common(
+        source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
+        variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
+    )  # fmt: skip
+    params = params.replace(denoising_strength=None, inpaint=None)
+    _run(params, kind="txt2img", model=model, models_dir=models_dir, out=output,
+         device=device, quiet=quiet)  # fmt: skip
+
+
+DenoiseOpt = Annotated[float | None, Opt("--denoise", help="Denoising strength 0-1 [0.75].")]
+
+
+def img2img(
+    init: Annotated[Path, typer.Argument(help="Init image.")],
+    prompt: PromptArg = None, negative: NegativeOpt = None, steps: StepsOpt = None,
+    sampler: SamplerOpt = None, schedule: ScheduleOpt = None, cfg: CfgOpt = None,
+    seed: SeedOpt = None, variation_seed: VarSeedOpt = None,
+    variation_strength: VarStrengthOpt = None, seed_resize_from: SeedResizeOpt = None,
+    size: SizeOpt = None, batch_size: BatchSizeOpt = None, batch_count: BatchCountOpt = None,
+    model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
+    rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
+    device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
+) -> None:  # fmt: skip
+    """Generate from an init image, as A1111's img2img tab does (size defaults to the image's)."""
+    params = _common(
+        source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
+        variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
+    )  # fmt: skip
+    params = _img2img_defaults(params, init, size, denoise)
+    _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
+         init_image=init, device=device, quiet=quiet)  # fmt: skip
+
+
+def _img2img_defaults(params, init: Path, size: str | None, denoise: float | None):
+    strength = denoise if denoise is not None else (params.denoising_strength or 0.75)
+    params = params.replace(denoising_strength=strength)
+    if size is None:
+        image = _open_image(init)
+        params = params.replace(width=image.width, height=image.height)
+    return params
+
+
+def inpaint(
+    init: Annotated[Path, typer.Argument(help="Init image.")],
+    mask: Annotated[Path, typer.Argument(help="Mask: white (or opaque) = regenerate.")],
+    prompt: PromptArg = None, negative: NegativeOpt = None, steps: StepsOpt = None,
+    sampler: SamplerOpt = None, schedule: ScheduleOpt = None, cfg: CfgOpt = None,
+    seed: SeedOpt = None, variation_seed: VarSeedOpt = None,
+    variation_strength: VarStrengthOpt = None, seed_resize_from: SeedResizeOpt = None,
+    size: SizeOpt = None, batch_size: BatchSizeOpt = None, batch_count: BatchCountOpt = None,
+    model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
+    rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
+    device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
+    mask_blur: Annotated[int, Opt("--mask-blur", help="Mask blur in pixels.")] = 4,
+    masked_content: Annotated[
+        str, Opt("--masked-content", help="fill, original, latent noise, latent nothing.")
+    ] = "original",
+    only_masked: Annotated[bool, Opt("--only-masked", help="Inpaint area: only masked.")] = False,
+    padding: Annotated[int, Opt("--padding", help="Only-masked padding in pixels.")] = 32,
+    invert_mask: Annotated[bool, Opt("--invert-mask", help="Inpaint not masked.")] = False,
+) -> None:  # fmt: skip
+    """Regenerate the masked part of an image, as A1111's inpaint tab does."""
+    from pixref.params import MASKED_CONTENT
+
+    if masked_content not in MASKED_CONTENT:
+        raise typer.BadParameter(f"--masked-content must be one of {', '.join(MASKED_CONTENT)}")
+    params = _common(
+        source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
+        variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
+    )  # fmt: skip
+    params = _img2img_defaults(params, init, size, denoise).replace(
+        inpaint=Inpaint(mask_blur=mask_blur, invert=invert_mask, only_masked=only_masked,
+                        padding=padding, masked_content=masked_content)
+    )  # fmt: skip
+    _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
+         init_image=init, mask=mask, device=device, quiet=quiet)  # fmt: skip
+
+
+def samplers_command(
+    as_json: Annotated[bool, Opt("--json", help="Print JSON.")] = False,
+) -> None:
+    """List A1111 sampler names and schedule types pixref accepts."""
+    import json
+
+    from pixref.infotext import SAMPLERS, SCHEDULES
+
+    if as_json:
+        data = {"samplers": list(SAMPLERS), "schedule_types": list(SCHEDULES)}
+        console.print(json.dumps(data, indent=2), markup=False)
+        return
+    console.print("samplers:       " + ", ".join(SAMPLERS), markup=False)
+    console.print("schedule types: " + ", ".join(SCHEDULES), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("txt2img")(txt2img)
+    app.command("img2img")(img2img)
+    app.command("inpaint")(inpaint)
+    app.command("samplers")(samplers_command)

@@ -1,0 +1,292 @@
+"""``generate``: txt2img, img2img and inpainting through one denoising loop.
+
+Reads as A1111's processing does, as a numbered recipe: 1. check, 2. encode
+prompt, 3. sigmas, 4. initial latents, 5. loop, 6. decode, 7. infotext. Modes
+differ only in steps 3, 4 and 6 (where the loop starts, what it starts from,
+and what is pasted back), so they combine freely with variation seeds, prompt
+editing, AND, and (later) ControlNet and the refiner switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from PIL import Image
+
+from pixref.engine import _adapters as adapters
+from pixref.engine._denoiser import Denoiser
+from pixref.engine._images import (
+    binary_mask,
+    blur_mask,
+    crop_region,
+    expand_crop_region,
+    fill_masked,
+    flatten_alpha,
+    resize_image,
+)
+from pixref.infotext import format_infotext
+from pixref.metadata import VERSION_TAG
+from pixref.params import GenerationParams, Inpaint, PixrefError
+
+
+class GenerationError(PixrefError):
+    """Generation parameters or inputs the engine cannot use."""
+
+
+class Interrupted(PixrefError):
+    """The generation was stopped between steps; nothing was written."""
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """Progress of one sampling step (``step`` counts from 1 to ``total``)."""
+
+    step: int
+    total: int
+    image_index: int
+    batch_total: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one `generate` call made.
+
+    ``images[i]`` was made with ``params[i]`` (its own seed), described by
+    ``infotexts[i]``; ``warnings`` say what was adjusted (e.g. a rounded size).
+    """
+
+    images: list[Image.Image]
+    params: list[GenerationParams]
+    infotexts: list[str]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class _Job:
+    params: GenerationParams
+    width: int
+    height: int
+    seeds: list[int]
+    subseeds: list[int]
+    warnings: list[str] = field(default_factory=list)
+
+
+# 1. check ------------------------------------------------------------------------------------
+
+
+def check_inputs(
+    params: GenerationParams,
+    models: adapters.Models,
+    init_image: Image.Image | None,
+    mask: Image.Image | None,
+) -> _Job:
+    """Validate everything before any tensor work; resolve sizes and seeds."""
+    if params.steps < 1:
+        raise GenerationError(f"`steps` must be at least 1, got {params.steps}")
+    if params.cfg_scale < 0:
+        raise GenerationError(f"`cfg_scale` must be 0 or more, got {params.cfg_scale}")
+    if params.batch_size < 1 or params.batch_count < 1:
+        raise GenerationError("`batch_size` and `batch_count` must be at least 1")
+    if mask is not None and init_image is None:
+        raise GenerationError("inpainting needs an init image as well as the mask")
+    if init_image is not None:
+        strength = params.denoising_strength
+        if strength is None or not 0 <= strength <= 1:
+            raise GenerationError(f"`denoising_strength` must be within 0-1, got {strength}")
+    if params.width < 8 or params.height < 8:
+        raise GenerationError(f"size must be at least 8x8, got {params.width}x{params.height}")
+    adapters.check_sampler(params.sampler, params.schedule_type)
+    warnings = []
+    width, height = params.width // 8 * 8, params.height // 8 * 8
+    if (width, height) != (params.width, params.height):
+        # A1111 makes latents of size // 8, so its images come out at the rounded size.
+        warnings.append(
+            f"size {params.width}x{params.height} is not a multiple of 8; "
+            f"generated at {width}x{height} as A1111 does"
+        )
+    count = params.batch_size * params.batch_count
+    seeds, subseeds = adapters.resolve_seeds(params, count)
+    return _Job(params, width, height, seeds, subseeds, warnings)
+
+
+# 6. decode and paste back --------------------------------------------------------------------
+
+
+def _to_latent(models: adapters.Models, image: Image.Image) -> torch.Tensor:
+    array = np.asarray(image.convert("RGB"), dtype=np.float32) / 127.5 - 1
+    pixels = torch.from_numpy(array).permute(2, 0, 1)[None].to(models.device, models.vae.dtype)
+    with torch.no_grad():
+        # The distribution's mode: deterministic, where A1111 samples (std ~1e-3 of the mean).
+        latent = models.vae.encode(pixels).latent_dist.mode()
+    return latent.float() * models.vae.config.scaling_factor
+
+
+def _to_images(models: adapters.Models, latents: torch.Tensor) -> list[Image.Image]:
+    with torch.no_grad():
+        scaled = latents.to(models.vae.dtype) / models.vae.config.scaling_factor
+        pixels = models.vae.decode(scaled).sample.float()
+    pixels = ((pixels + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    return [Image.fromarray(p.permute(1, 2, 0).cpu().numpy()) for p in pixels]
+
+
+@dataclass
+class _Inpaint:
+    """Everything the loop and the paste-back need for one inpainting job."""
+
+    overlay: Image.Image  # the original, transparent where it will be regenerated
+    latent_mask: torch.Tensor  # (1, 1, h, w): 1 where the latent is regenerated
+    paste_box: tuple[int, int, int, int] | None  # "only masked": crop region in the original
+    original: Image.Image
+
+
+def _prepare_inpaint(
+    image: Image.Image, mask_image: Image.Image, settings: Inpaint, width: int, height: int
+) -> tuple[Image.Image, _Inpaint | None]:
+    """The init image as the loop sees it, and what is pasted back after decoding."""
+    mask = binary_mask(mask_image.resize(image.size, Image.NEAREST))
+    if settings.invert:
+        mask = 255 - mask
+    mask = blur_mask(mask, settings.mask_blur)
+    box = None
+    if settings.only_masked:
+        region = crop_region(mask, settings.padding)
+        if region is None:  # empty mask: A1111 falls back to plain img2img
+            return resize_image(image, width, height), None
+        box = expand_crop_region(region, width, height, *image.size)
+        overlay_mask = mask
+        work = resize_image(image.crop(box), width, height, 2)
+        work_mask = resize_image(Image.fromarray(mask).crop(box), width, height, 2)
+    else:
+        image = resize_image(image, width, height)
+        mask = np.asarray(resize_image(Image.fromarray(mask), width, height))
+        overlay_mask = np.clip(mask.astype(np.int32) * 2, 0, 255).astype(np.uint8)
+        work, work_mask = image, Image.fromarray(mask)
+    original = image
+    overlay = original.convert("RGBA")
+    overlay.putalpha(Image.fromarray(255 - overlay_mask))
+    if settings.masked_content == "fill":
+        work = fill_masked(work, np.asarray(work_mask))
+    latent_mask = np.asarray(work_mask.resize((width // 8, height // 8)), dtype=np.float32) / 255
+    latent_mask = torch.from_numpy(np.around(latent_mask))[None, None]
+    return work, _Inpaint(overlay, latent_mask, box, original)
+
+
+def _paste_back(image: Image.Image, job: _Inpaint) -> Image.Image:
+    """A1111's overlay: unmasked pixels come back from the original image exactly."""
+    if job.paste_box is not None:
+        x1, y1, x2, y2 = job.paste_box
+        base = job.original.convert("RGBA")
+        base.paste(image.resize((x2 - x1, y2 - y1), Image.LANCZOS), (x1, y1))
+        image = base
+    out = image.convert("RGBA")
+    out.alpha_composite(job.overlay)
+    return out.convert("RGB")
+
+
+# the recipe ----------------------------------------------------------------------------------
+
+
+def generate(
+    params: GenerationParams,
+    models: adapters.Models,
+    *,
+    init_image: Image.Image | None = None,
+    mask: Image.Image | None = None,
+    on_step: Callable[[StepEvent], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Result:
+    """Generate ``params.batch_count`` batches of ``params.batch_size`` images.
+
+    txt2img when ``init_image`` is None; img2img with ``init_image`` and
+    ``params.denoising_strength``; inpainting with ``mask`` (white = regenerate)
+    and ``params.inpaint`` settings.
+
+    Raises
+    ------
+    GenerationError
+        Bad parameters or inputs (checked before any model runs).
+    Interrupted
+        ``should_stop()`` returned True between two steps.
+    """
+    # 1. check
+    job = check_inputs(params, models, init_image, mask)
+    p = replace(params, width=job.width, height=job.height)
+    inpaint = None
+    init_latent = None
+    if init_image is not None:
+        image = flatten_alpha(init_image)
+        if mask is not None:
+            image, inpaint = _prepare_inpaint(
+                image, mask, p.inpaint or Inpaint(), job.width, job.height
+            )
+        else:
+            image = resize_image(image, job.width, job.height)
+        init_latent = _to_latent(models, image)
+    # 2. encode prompt
+    conds = adapters.encode_prompts(models, p)
+    images: list[Image.Image] = []
+    out_params: list[GenerationParams] = []
+    per_batch = p.batch_size
+    total_images = per_batch * p.batch_count
+    for batch_index in range(p.batch_count):
+        first = batch_index * per_batch
+        seeds = job.seeds[first : first + per_batch]
+        subseeds = job.subseeds[first : first + per_batch]
+        # 3. sigmas
+        sigmas = adapters.sigmas(models, p, img2img=init_latent is not None)
+        # 4. initial latents
+        noise = adapters.make_noise(models, p, seeds, subseeds, job.width, job.height)
+        x = adapters.initial_latent(noise, sigmas, init_latent, inpaint, p, seeds)
+        denoiser = Denoiser(
+            unet=models.unet,
+            log_sigmas=adapters.log_sigmas(models),
+            prediction_type=models.prediction_type,
+            positive=conds.positive,
+            negative=conds.negative,
+            cfg_scale=float(p.cfg_scale),
+            time_ids=adapters.time_ids(models, p),
+            image_cond=adapters.image_conditioning(models, init_latent, inpaint, x.shape[0]),
+            init_latent=init_latent if inpaint is not None else None,
+            keep_mask=(1 - inpaint.latent_mask).to(x) if inpaint is not None else None,
+        )
+
+        def step_callback(i: int, *_: object, first: int = first, total: int = len(sigmas) - 1):
+            if should_stop is not None and should_stop():
+                raise Interrupted("generation interrupted; nothing was saved")
+            if on_step is not None:
+                on_step(StepEvent(i + 1, total, first, total_images))
+
+        # 5. loop
+        with torch.no_grad():
+            latents = adapters.sample(p.sampler, denoiser, x, sigmas, noise, step_callback)
+        if inpaint is not None:
+            keep = (1 - inpaint.latent_mask).to(latents)
+            latents = init_latent * keep + latents * (1 - keep)
+        # 6. decode
+        for offset, image in enumerate(_to_images(models, latents)):
+            images.append(_paste_back(image, inpaint) if inpaint is not None else image)
+            out_params.append(_image_params(p, models, seeds[offset], subseeds[offset]))
+    # 7. infotext
+    return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(job.warnings))
+
+
+def _image_params(
+    p: GenerationParams, models: adapters.Models, seed: int, subseed: int
+) -> GenerationParams:
+    variation = p.variation_strength not in (None, 0)
+    return replace(
+        p,
+        seed=seed,
+        variation_seed=subseed if variation else None,
+        variation_strength=p.variation_strength if variation else None,
+        schedule_type=adapters.resolved_schedule(p.sampler, p.schedule_type),
+        model=models.name,
+        model_hash=models.short_hash,
+        rng=p.rng,
+        version=VERSION_TAG,
+        batch_size=1,
+        batch_count=1,
+    )
