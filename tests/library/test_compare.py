@@ -11,6 +11,7 @@ from pixref.library import (
     format_word_diff,
     similar,
     txt2img_command,
+    unsupported_flags,
     word_diff,
 )
 from pixref.params import Hires
@@ -82,8 +83,8 @@ def test_compare_needs_parameters(lib):
 
 def test_recall_command_carries_every_slider():
     p = params(prompt="tiny fairy, 'quoted' [cat:dog:10]", schedule_type="Karras",
-               variation_seed=3034059467, variation_strength=0.5, clip_skip=2,
-               refiner="anythingV3_fp16", refiner_switch_at=0.33)
+               variation_seed=3034059467, variation_strength=0.5, clip_skip=2, rng="CPU",
+               seed_resize_from=(512, 768), refiner="anythingV3_fp16", refiner_switch_at=0.33)
     argv = shlex.split(txt2img_command(p))
     assert argv[:3] == ["pixref", "txt2img", "tiny fairy, 'quoted' [cat:dog:10]"]
     opts = dict(zip(argv[3::2], argv[4::2], strict=True))
@@ -92,8 +93,9 @@ def test_recall_command_carries_every_slider():
         "--cfg": "7", "--seed": "1882829984", "--size": "512x512",
         "--model": "juggernautXL_v7Rundiffusion", "--clip-skip": "2",
         "--variation-seed": "3034059467", "--variation-strength": "0.5",
-        "--refiner": "anythingV3_fp16", "--refiner-switch-at": "0.33",
+        "--seed-resize-from": "512x768", "--rng": "cpu",
     }
+    assert unsupported_flags(p) == ["refiner"]
 
 
 def test_add_formats_infotext_from_params(lib):

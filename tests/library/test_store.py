@@ -263,7 +263,7 @@ def test_thumbnail_is_cached_and_pixel_crisp(lib):
     thumb = lib.thumbnail(e.id, size=128)
     with Image.open(thumb) as im:
         assert im.size == (128, 64)
-        assert set(im.get_flattened_data()) == {(10, 200, 30, 255)}  # nearest-neighbour: no new colours
+        assert set(im.get_flattened_data()) == {(10, 200, 30, 255)}  # nearest: no new colours
     mtime = thumb.stat().st_mtime_ns
     assert lib.thumbnail(e.id, size=128) == thumb and thumb.stat().st_mtime_ns == mtime
 

@@ -29,10 +29,16 @@ def _size(text: str | None) -> tuple[int, int] | None:
 
 
 def base_params(source: str | None) -> GenerationParams:
-    """Parameters to start from: an earlier image, an infotext, or A1111's defaults."""
+    """Parameters to start from: a library id (``12``/``#12``), an earlier image, an
+    infotext, or A1111's defaults."""
     if source is None:
         return GenerationParams()
     path = Path(source)
+    if source.strip().lstrip("#").isdigit() and not path.is_file():
+        from pixref.library import open_library
+
+        with open_library() as lib:
+            return lib.params_for(source)
     if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") or path.is_file():
         meta = read_metadata(path)
         if meta.params is None:
@@ -79,6 +85,7 @@ def _run(
     mask: Path | None = None,
     device: str | None = None,
     quiet: bool = False,
+    source: str | None = None,
 ) -> None:
     from pixref import engine  # torch is imported only when generating
 
@@ -107,6 +114,26 @@ def _run(
     for image, text, target in zip(result.images, result.infotexts, targets, strict=True):
         save_png(image, target, infotext=text)
         console.print(str(target), markup=False)
+    _log(targets, result, init_image=init_image, inpaint=mask is not None, source=source)
+
+
+def _log(targets, result, *, init_image, inpaint: bool, source: str | None) -> None:
+    """Record each saved image in the library; a library problem never loses an image."""
+    from pixref.library import open_library, record_generation
+
+    try:
+        with open_library() as lib:
+            for target, q, text in zip(targets, result.params, result.infotexts, strict=True):
+                entry = record_generation(
+                    lib, target, params=q, infotext=text, init_image=init_image,
+                    inpaint=inpaint, variation_of=source, source_path=str(target),
+                )
+                err_console.print(f"logged as #{entry.id}")
+    except PixrefError as exc:
+        err_console.print(
+            f"[yellow]warning:[/yellow] not logged in the library: {escape(str(exc))}; "
+            "`pixref log import` can add the images later"
+        )
 
 
 def _open_image(path: Path):
@@ -198,7 +225,7 @@ def txt2img(
     )  # fmt: skip
     params = params.replace(denoising_strength=None, inpaint=None)
     _run(params, kind="txt2img", model=model, models_dir=models_dir, out=output,
-         device=device, quiet=quiet)  # fmt: skip
+         device=device, quiet=quiet, source=source)  # fmt: skip
 
 
 DenoiseOpt = Annotated[float | None, Opt("--denoise", help="Denoising strength 0-1 [0.75].")]
@@ -222,7 +249,7 @@ def img2img(
     )  # fmt: skip
     params = _img2img_defaults(params, init, size, denoise)
     _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
-         init_image=init, device=device, quiet=quiet)  # fmt: skip
+         init_image=init, device=device, quiet=quiet, source=source)  # fmt: skip
 
 
 def _img2img_defaults(params, init: Path, size: str | None, denoise: float | None):
@@ -267,7 +294,7 @@ def inpaint(
                         padding=padding, masked_content=masked_content)
     )  # fmt: skip
     _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
-         init_image=init, mask=mask, device=device, quiet=quiet)  # fmt: skip
+         init_image=init, mask=mask, device=device, quiet=quiet, source=source)  # fmt: skip
 
 
 def samplers_command(

@@ -34,6 +34,7 @@ from pixref.library import (
     parse_size,
     similar,
     txt2img_command,
+    unsupported_flags,
 )
 
 log_app = typer.Typer(
@@ -414,9 +415,11 @@ def recall_command(
         except ImportError:
             infotext = None
     command = txt2img_command(params)
+    missing = unsupported_flags(params)
     if as_json:
         _print_json({"id": e.id, "infotext": infotext, "params": params.to_dict(),
-                     "command": command})
+                     "command": command, "from_command": f"pixref txt2img --from {e.id}",
+                     "not_in_command": missing})
         return
     if infotext:
         console.print(infotext, markup=False)
@@ -424,6 +427,10 @@ def recall_command(
     console.print(json.dumps(params.to_dict(), ensure_ascii=False, indent=2), markup=False)
     console.print()
     console.print(command, markup=False)
+    console.print(f"pixref txt2img --from {e.id}", markup=False)
+    if missing:
+        err_console.print(f"note: {', '.join(missing)} have no txt2img flag; "
+                          f"`pixref txt2img --from {e.id}` carries them")
 
 
 def tree_command(ref: Annotated[str, typer.Argument(help="Entry id.")]) -> None:

@@ -24,7 +24,8 @@ from pixref.library._errors import LibraryError
 from pixref.library._import import ImportReport, find_images, import_folders
 from pixref.library._library import CheckReport, Library, open_library, parse_id
 from pixref.library._query import Query, Range, parse_range, parse_size
-from pixref.library._recall import txt2img_command
+from pixref.library._recall import txt2img_command, unsupported_flags
+from pixref.library._record import find_image, record_generation
 
 __all__ = [
     "Change",
@@ -39,6 +40,7 @@ __all__ = [
     "Range",
     "Relation",
     "diff",
+    "find_image",
     "find_images",
     "flatten",
     "format_word_diff",
@@ -48,7 +50,9 @@ __all__ = [
     "parse_id",
     "parse_range",
     "parse_size",
+    "record_generation",
     "similar",
     "txt2img_command",
+    "unsupported_flags",
     "word_diff",
 ]
