@@ -48,10 +48,14 @@ class FileStore:
     def resolve(self, file: str, linked: bool) -> Path:
         return Path(file) if linked else self.root / file
 
-    def put(self, data: bytes, image_hash: str, ext: str) -> tuple[str, bool]:
+    def put(
+        self, data: bytes, image_hash: str, ext: str, *, sync: bool = True
+    ) -> tuple[str, bool]:
         """Store ``data`` under its hash; return ``(relpath, created)``.
 
-        ``created`` is False when an identical file was already there.
+        ``created`` is False when an identical file was already there. ``sync=False``
+        skips the per-file fsync: the caller must call `flush_all` before committing
+        rows that point to the file (bulk import does, once per batch).
         """
         rel = self.relpath(image_hash, ext)
         target = self.root / rel
@@ -64,7 +68,8 @@ class FileStore:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
-                os.fsync(f.fileno())
+                if sync:
+                    os.fsync(f.fileno())
             os.replace(tmp, target)
             tmp = None
         except OSError as exc:
@@ -73,6 +78,14 @@ class FileStore:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
         return rel, True
+
+    @staticmethod
+    def flush_all() -> None:
+        """Make every file written with ``sync=False`` durable (one ``sync`` call)."""
+        try:
+            os.sync()
+        except OSError as exc:
+            raise disk_error(exc, "flushing image files to disk") from None
 
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)

@@ -185,6 +185,7 @@ def _prepare_one(
             created_utc=utc_from_timestamp(st.st_mtime),
             raw=raw or None,
             image_hash=image_hash,
+            sync=False,  # one flush per batch in _commit, before its rows
         )
     except LibraryError as exc:
         if "disk full" in str(exc) or "permission denied" in str(exc):
@@ -209,6 +210,8 @@ def _commit(
     added: list[tuple[int, dict[str, Any]]] = []
     dups: list[tuple[str, int]] = []
     try:
+        if any(item.get("created") for item in items):
+            lib.files.flush_all()  # the batch's files are on disk before its rows
         with lib.store.write() as db:
             batch_hashes: dict[str, int] = {}
             for item in items:

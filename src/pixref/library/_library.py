@@ -188,6 +188,7 @@ class Library:
         created_utc: str | None = None,
         raw: Mapping[str, str] | None = None,
         image_hash: str | None = None,
+        sync: bool = True,
     ) -> tuple[dict[str, Any], str, bool]:
         """Check the image, put its file in place; return ``(row, file, created)``."""
         # Validate everything before the file is written.
@@ -198,7 +199,7 @@ class Library:
         if link_path is not None:
             file, created = str(link_path.resolve()), False
         else:
-            file, created = self.files.put(data, image_hash, ext)
+            file, created = self.files.put(data, image_hash, ext, sync=sync)
         row = {
             "image_hash": image_hash,
             "file": file,
