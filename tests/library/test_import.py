@@ -130,3 +130,42 @@ def test_real_samples_from_other_generators(lib, tmp_path):
     for e in by_name.values():
         if e.params is not None:
             assert e.infotext
+
+
+def test_full_disk_stops_import_without_corrupting(lib, outputs, monkeypatch):
+    import errno
+
+    from pixref.library import LibraryError, _files
+
+    real_replace = _files.os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:  # the second image finds the disk full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(_files.os, "replace", replace)
+    with pytest.raises(LibraryError, match="disk full"):
+        import_folders(lib, [outputs])
+    assert lib.count() == 0  # the batch never committed
+    monkeypatch.setattr(_files.os, "replace", real_replace)
+    assert lib.check(grace_s=0).ok  # and its first, written file was removed
+    assert not any(p.is_file() for p in lib.files.images.rglob("*"))
+    assert len(import_folders(lib, [outputs]).added) == 4  # nothing was remembered as done
+
+
+def test_failed_flush_commits_nothing_and_removes_new_files(lib, outputs, monkeypatch):
+    import errno
+
+    from pixref.library import LibraryError, _files
+
+    def flush_fails():
+        raise _files.disk_error(OSError(errno.EIO, "I/O error"), "flushing image files to disk")
+
+    monkeypatch.setattr(_files.FileStore, "flush_all", staticmethod(flush_fails))
+    with pytest.raises(LibraryError, match="flushing image files"):
+        import_folders(lib, [outputs])
+    assert lib.count() == 0
+    assert not any(p.is_file() for p in lib.files.images.rglob("*"))

@@ -116,33 +116,40 @@ def import_folders(
         if on_file:
             on_file(path, status)
 
-    for path in paths:
-        key = str(path)
-        try:
-            st = path.stat()
-        except OSError:
-            report.skipped.append((key, "vanished during import"))
-            note(path, "skipped")
-            continue
-        if known.get(key) == (st.st_size, st.st_mtime_ns):
-            report.unchanged += 1
-            note(path, "unchanged")
-            continue
-        item = _prepare_one(lib, path, st, link, report)
-        if item is None or ("row" not in item and "duplicate_of" not in item):
-            note(path, "skipped")
-        elif "duplicate_of" in item:
-            note(path, "duplicate")
-        else:
-            note(path, "added" if item["params"] is not None else "no-metadata")
-        if item is None:
-            continue
-        pending.append(item)
-        if len(pending) >= BATCH:
+    try:
+        for path in paths:
+            key = str(path)
+            try:
+                st = path.stat()
+            except OSError:
+                report.skipped.append((key, "vanished during import"))
+                note(path, "skipped")
+                continue
+            if known.get(key) == (st.st_size, st.st_mtime_ns):
+                report.unchanged += 1
+                note(path, "unchanged")
+                continue
+            item = _prepare_one(lib, path, st, link, report)
+            if item is None or ("row" not in item and "duplicate_of" not in item):
+                note(path, "skipped")
+            elif "duplicate_of" in item:
+                note(path, "duplicate")
+            else:
+                note(path, "added" if item["params"] is not None else "no-metadata")
+            if item is None:
+                continue
+            pending.append(item)
+            if len(pending) >= BATCH:
+                _commit(lib, pending, tag_list, report)
+                pending = []
+        if pending:
             _commit(lib, pending, tag_list, report)
-            pending = []
-    if pending:
-        _commit(lib, pending, tag_list, report)
+    except BaseException:
+        # Stopped (disk full, Ctrl-C, ...): files of the uncommitted batch go again.
+        for item in pending:
+            if item.get("created"):
+                lib._drop_unreferenced(item["file"])
+        raise
     return report
 
 
