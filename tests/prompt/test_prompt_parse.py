@@ -1,5 +1,6 @@
 """AND, extra-network tags, embeddings and the whole-prompt reader."""
 
+import re
 import subprocess
 import sys
 
@@ -31,6 +32,20 @@ from pixref.prompt import (
     ],
 )
 def test_split_and(prompt, expected):
+    assert split_and(prompt) == expected
+
+
+# A1111's pattern for one AND part (a1111-compat.md §2.3), as an oracle.
+A1111_PART = re.compile(r"^((?:\s|.)*?)(?:\s*:\s*([-+]?(?:\d+\.?|\d*\.\d+)))?\s*$")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=" \t\n\x1c\x85\xa0\u3000:.+-0123456789abAND", max_size=30))
+def test_split_and_matches_a1111_pattern(prompt):
+    expected = []
+    for piece in re.split(r"\bAND\b", prompt):
+        text, weight = A1111_PART.search(piece).groups()
+        expected.append((text, float(weight) if weight is not None else 1.0))
     assert split_and(prompt) == expected
 
 
@@ -137,3 +152,24 @@ def _env_with_src():
 
     src = Path(__file__).resolve().parents[2] / "src"
     return {**os.environ, "PYTHONPATH": str(src)}
+
+
+@pytest.mark.parametrize(
+    "module", ["_and", "_attention", "_networks", "_parse", "_schedule", "_tokenizer", "_chunks"]
+)
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"pixref.prompt.{module}"))
+    assert result.failed == 0
+
+
+def test_conditioning_names_load_lazily_from_the_package():
+    pytest.importorskip("torch")
+    import pixref.prompt
+    from pixref.prompt._conditioning import PromptEncoder
+
+    assert pixref.prompt.PromptEncoder is PromptEncoder
+    with pytest.raises(AttributeError):
+        pixref.prompt.no_such_name  # noqa: B018

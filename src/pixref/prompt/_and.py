@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 _AND = re.compile(r"\bAND\b")
-# A lazy text, then an optional ``:weight`` at the very end. Trailing
-# whitespace falls outside the text, leading whitespace stays, as in A1111.
-_PART = re.compile(r"^((?:\s|.)*?)(?:\s*:\s*([-+]?(?:\d+\.?|\d*\.\d+)))?\s*$")
+# A1111 matches each part with ``^(lazy text)(\s*:\s*weight)?\s*$``: the text
+# ends where a ``:weight`` tail (with the spaces before it) begins, or else
+# before the trailing whitespace. Such a tail holds no other colon, so it can
+# only start at the last one; looking there is several times faster than the
+# lazy pattern, and a test checks the two agree.
+_WEIGHT_TAIL = re.compile(r":\s*([-+]?(?:\d+\.?|\d*\.\d+))\s*")
 
 
 def split_and(text: str, warnings: list[str] | None = None) -> list[tuple[str, float]]:
@@ -33,17 +36,24 @@ def split_and(text: str, warnings: list[str] | None = None) -> list[tuple[str, f
     >>> split_and("a cat AND a hat :1.2")
     [('a cat', 1.0), (' a hat', 1.2)]
     """
-    parts = []
-    for piece in _AND.split(text):
-        match = _PART.match(piece)
-        if match is None:  # the pattern accepts any string; kept for safety
-            parts.append((piece, 1.0))
-            continue
-        part_text, weight = match.groups()
-        parts.append((part_text, float(weight) if weight is not None else 1.0))
-    if len(parts) == 1 and parts[0][1] != 1.0 and warnings is not None:
-        warnings.append(
-            f"the trailing `:{_PART.match(text).group(2)}` is read as an AND weight "
-            f"({parts[0][1]:g}), as A1111 does; escape it or drop it if it is text"
-        )
+    parts = [_split_weight(piece) for piece in _AND.split(text)]
+    if len(parts) == 1 and warnings is not None:
+        weight = _WEIGHT_TAIL.fullmatch(text, max(text.rfind(":"), 0))
+        if weight:
+            warnings.append(
+                f"the trailing `:{weight.group(1)}` is read as an AND weight "
+                f"({parts[0][1]:g}), as A1111 does; escape it or drop it if it is text"
+            )
     return parts
+
+
+def _split_weight(piece: str) -> tuple[str, float]:
+    colon = piece.rfind(":")
+    if colon >= 0:
+        tail = _WEIGHT_TAIL.fullmatch(piece, colon)
+        if tail:
+            start = colon
+            while start > 0 and piece[start - 1].isspace():
+                start -= 1
+            return piece[:start], float(tail.group(1))
+    return piece.rstrip(), 1.0

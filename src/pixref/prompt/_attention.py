@@ -26,6 +26,7 @@ _TOKEN = re.compile(
     r"|:"
 )
 _BREAK = re.compile(r"\s*\bBREAK\b\s*", re.S)
+_SYNTAX_START = frozenset("\\()[]:")
 
 
 def parse_attention(text: str, warnings: list[str] | None = None) -> list[tuple[str, float]]:
@@ -54,9 +55,10 @@ def parse_attention(text: str, warnings: list[str] | None = None) -> list[tuple[
     open_square: list[int] = []
 
     for match in _TOKEN.finditer(text):
-        token = match.group(0)
-        weight_text = match.group(1)
-        if token.startswith("\\"):
+        token, weight_text = match.group(0, 1)
+        if token[0] not in _SYNTAX_START:
+            _append_text(runs, token)  # the common case: a run of ordinary text
+        elif token[0] == "\\":
             # An escape (or a lone backslash) is literal text of weight 1.
             runs.append([token[1:], 1.0])
         elif token == "(":
@@ -97,6 +99,9 @@ def _multiply(runs: list[list], start: int, multiplier: float) -> None:
 
 
 def _append_text(runs: list[list], token: str) -> None:
+    if "BREAK" not in token:
+        runs.append([token, 1.0])
+        return
     parts = _BREAK.split(token)
     runs.append([parts[0], 1.0])
     for part in parts[1:]:

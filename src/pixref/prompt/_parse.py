@@ -81,7 +81,8 @@ def parse_prompt(
         text, networks = extract_extra_networks(text, warnings)
         parts = split_and(text, warnings)
     for part_text, _ in parts:
-        for _, scheduled_text in prompt_schedule(part_text, steps, warnings=warnings):
+        schedule = prompt_schedule(part_text, steps, warnings=warnings)
+        for scheduled_text in dict.fromkeys(text for _, text in schedule):
             parse_attention(scheduled_text, warnings)
     return ParsedPrompt(
         text=text,

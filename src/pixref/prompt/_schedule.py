@@ -28,6 +28,8 @@ from dataclasses import dataclass
 _PLAIN = re.compile(r"(?:[^\\\[\]():|]|\\.)+")
 # The grammar's NUMBER is lark's common.SIGNED_NUMBER (int, decimal, exponent).
 _WHEN = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))\s*\]")
+# Every ``[from:to:when]`` ends in ``:number]``; every alternation has a ``|``.
+_EDIT_HINT = re.compile(":" + _WHEN.pattern)
 _STRAY = frozenset("[]():")
 # Deeper nesting than this is not a real prompt: brackets beyond it are read as
 # literal text rather than risking Python's recursion limit.
@@ -193,20 +195,36 @@ def prompt_schedule(
     else:
         int_offset, float_offset, total = steps, 1.0, hires_steps
 
-    if "[" not in text:
-        # Without ``[`` there is neither editing nor alternation, and the
-        # grammar keeps every character, so the text is its own schedule.
+    if "[" not in text or ("|" not in text and not _EDIT_HINT.search(text)):
+        # Without ``[``, or without any ``|`` or ``:number]``, no parse can
+        # hold editing or alternation, and the grammar keeps every other
+        # character, so the text is its own schedule (parsed or not).
         return [(total, text)]
     tree = _parse_or_none(text, warnings)
     if tree is None:
         return [(total, text)]
 
-    def to_step(when: str) -> int:
-        return _when_to_step(when, total, int_offset, float_offset, use_old_scheduling)
+    nodes = list(_nodes(tree))
+    switch_steps = {
+        id(node): _when_to_step(node.when, total, int_offset, float_offset, use_old_scheduling)
+        for node in nodes
+        if isinstance(node, _Scheduled)
+    }
+    boundaries = {total} | {step for step in switch_steps.values() if step >= 1}
+    if any(isinstance(node, _Alternate) for node in nodes):
+        # Alternation switches at every step, so every step is a boundary.
+        boundaries.update(range(1, total + 1))
 
-    boundaries = {total}
-    _collect_boundaries(tree, total, to_step, boundaries)
-    return [(step, "".join(_render(tree, step, to_step))) for step in sorted(boundaries)]
+    # The text at a step depends only on which way each node goes; alternation
+    # repeats the same few texts over many steps, so render each once.
+    rendered: dict[tuple[int, ...], str] = {}
+    schedule = []
+    for step in sorted(boundaries):
+        choices = _choices(nodes, step, switch_steps)
+        if choices not in rendered:
+            rendered[choices] = "".join(_render(tree, step, switch_steps))
+        schedule.append((step, rendered[choices]))
+    return schedule
 
 
 def _parse_or_none(text: str, warnings: list[str] | None) -> tuple | None:
@@ -242,30 +260,37 @@ def _when_to_step(
     return min(total, int(value))
 
 
-def _collect_boundaries(items, total: int, to_step, boundaries: set[int]) -> None:
+def _nodes(items):
+    """Every editing and alternation node, nested ones included."""
     for item in items:
         if isinstance(item, _Scheduled):
-            step = to_step(item.when)
-            if step >= 1:
-                boundaries.add(step)
-            _collect_boundaries(item.before or (), total, to_step, boundaries)
-            _collect_boundaries(item.after, total, to_step, boundaries)
+            yield item
+            yield from _nodes(item.before or ())
+            yield from _nodes(item.after)
         elif isinstance(item, _Alternate):
-            # Alternation switches at every step, so every step is a boundary.
-            boundaries.update(range(1, total + 1))
+            yield item
             for option in item.options:
-                _collect_boundaries(option, total, to_step, boundaries)
+                yield from _nodes(option)
 
 
-def _render(items, step: int, to_step):
+def _choices(nodes, step: int, switch_steps: dict[int, int]) -> tuple[int, ...]:
+    return tuple(
+        int(step <= switch_steps[id(node)])
+        if isinstance(node, _Scheduled)
+        else (step - 1) % len(node.options)
+        for node in nodes
+    )
+
+
+def _render(items, step: int, switch_steps: dict[int, int]):
     for item in items:
         if isinstance(item, str):
             yield item
         elif isinstance(item, _Scheduled):
-            chosen = (item.before or ()) if step <= to_step(item.when) else item.after
-            yield from _render(chosen, step, to_step)
+            chosen = (item.before or ()) if step <= switch_steps[id(item)] else item.after
+            yield from _render(chosen, step, switch_steps)
         else:
-            yield from _render(item.options[(step - 1) % len(item.options)], step, to_step)
+            yield from _render(item.options[(step - 1) % len(item.options)], step, switch_steps)
 
 
 def _warn(warnings: list[str] | None, message: str) -> None:
