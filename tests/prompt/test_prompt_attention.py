@@ -1,6 +1,8 @@
 """Attention parsing against A1111's documented outputs (a1111-compat.md §2.1)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pixref.prompt import parse_attention
 
@@ -83,3 +85,28 @@ def test_unclosed_brackets_warn():
 
 def test_adjacent_equal_weights_merge():
     assert parse_attention("(a)(b)") == [("ab", 1.1)]
+
+
+_PLAIN = st.text(alphabet=st.characters(exclude_characters="()[]:\\"), max_size=40).filter(
+    lambda text: "BREAK" not in text
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAIN, st.sampled_from(["(x)", "[x]", "(x:1.3)", "((x))", "(x", "[x"]), _PLAIN)
+def test_text_outside_brackets_is_preserved_with_weight_one(before, bracketed, after):
+    runs = parse_attention(before + bracketed + after)
+    assert "".join(text for text, _ in runs) == before + "x" + after
+    closed = bracketed.count("(") == bracketed.count(")")
+    closed = closed and bracketed.count("[") == bracketed.count("]")
+    if before:
+        assert runs[0] == (before, 1.0)
+    if after and closed:
+        assert runs[-1] == (after, 1.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_never_raises(text):
+    runs = parse_attention(text)
+    assert runs and all(isinstance(weight, float) for _, weight in runs)
