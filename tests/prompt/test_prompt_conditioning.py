@@ -278,3 +278,29 @@ def test_no_network_access(clip_l, clip_g, monkeypatch):
     encoder = PromptEncoder([clip_l, clip_g], "sdxl")
     cond = encoder.encode_prompt("pixel art knight, (shield:1.2) [castle|tower]", 4)
     assert len(cond.parts[0].schedule) == 4
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("family", ["sd1", "sdxl"])
+def test_cuda_encoding_matches_cpu(clip_l, clip_g, tokenizer, family):
+    import copy
+
+    models = [clip_l] if family == "sd1" else [clip_l, clip_g]
+    cat, dog = tokenizer.encode("cat dog")
+    vectors = [model.get_input_embeddings().weight.detach()[[cat, dog]] for model in models]
+    prompt = "pixel art, (knight:1.3) [castle|tower] pixelemb BREAK [sword:shield:2] AND sky :0.5"
+    cpu = PromptEncoder(models, family, embeddings={"pixelemb": vectors})
+    gpu_models = [copy.deepcopy(model).to("cuda") for model in models]
+    gpu = PromptEncoder(gpu_models, family, embeddings={"pixelemb": vectors})
+    expected = cpu.encode_prompt(prompt, 4, clip_skip=2)
+    got = gpu.encode_prompt(prompt, 4, clip_skip=2)
+    for part_cpu, part_gpu in zip(expected.parts, got.parts, strict=True):
+        for entry_cpu, entry_gpu in zip(part_cpu.schedule, part_gpu.schedule, strict=True):
+            assert entry_gpu.embeds.device.type == "cuda"
+            torch.testing.assert_close(entry_gpu.embeds.cpu(), entry_cpu.embeds, **TOLERANCE)
+            if entry_cpu.pooled is not None:
+                torch.testing.assert_close(entry_gpu.pooled.cpu(), entry_cpu.pooled, **TOLERANCE)
+
+
+# TF32 matmuls on the GPU differ from CPU float32 in the 4th digit.
+TOLERANCE = {"atol": 2e-3, "rtol": 2e-3}
