@@ -14,6 +14,9 @@ together as one batch, chunk by chunk (a1111-compat.md §2.4):
 
 Encodings are cached per ``PromptEncoder``, so a sweep that keeps the prompt
 encodes it once.
+
+This module is longer than the house 400 lines on purpose: all torch code of
+the prompt stage lives here, so every other prompt module stays torch-free.
 """
 
 from __future__ import annotations
@@ -303,7 +306,7 @@ class PromptEncoder:
             self.family,
             tuple(Counter(texts).items()),
             emphasis,
-            clip_skip,
+            clip_skip if self.family == ModelFamily.sd1 else None,  # only SD1 reads it
             comma_backtrack,
             model_state,
             negative,
