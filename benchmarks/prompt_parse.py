@@ -98,6 +98,10 @@ def main(count: int = 10_000, repeats: int = 3) -> None:
     results["(CLIP tokenize, for scale)"] = best_of(1, tokenizer.encode, texts)
 
     print(f"{count} distinct prompts, mean {mean_tokens:.1f} CLIP tokens, one core")
+    if hasattr(os, "getloadavg"):
+        # Absolute times move with other work on the machine; the ratios to
+        # the baseline, measured in the same process, move much less.
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     baseline = results["baseline re.findall(r'\\w+')"]
     for name, seconds in results.items():
         print(f"  {name:<30} {seconds:7.3f} s   {seconds / baseline:6.1f}x re.findall")

@@ -17,13 +17,15 @@ BREAK_WEIGHT = -1.0
 # One token per match, tried left to right: the five escapes, a lone backslash,
 # an opening bracket, ``:<number>)`` (a weighted close), a plain close, a run of
 # ordinary text, and a lone colon. A1111 ≥ 1.0 allows spaces around the number.
+# The outer group makes ``findall`` return ``(token, weight)`` pairs, which is
+# faster than match objects on this hot path.
 _TOKEN = re.compile(
-    r"\\\(|\\\)|\\\[|\\\]|\\\\|\\"
+    r"(\\\(|\\\)|\\\[|\\\]|\\\\|\\"
     r"|\(|\["
     r"|:\s*([+-]?[.\d]+)\s*\)"
     r"|\)|\]"
     r"|[^\\()\[\]:]+"
-    r"|:"
+    r"|:)"
 )
 _BREAK = re.compile(r"\s*\bBREAK\b\s*", re.S)
 _SYNTAX_START = frozenset("\\()[]:")
@@ -54,10 +56,13 @@ def parse_attention(text: str, warnings: list[str] | None = None) -> list[tuple[
     open_round: list[int] = []
     open_square: list[int] = []
 
-    for match in _TOKEN.finditer(text):
-        token, weight_text = match.group(0, 1)
+    for token, weight_text in _TOKEN.findall(text):
         if token[0] not in _SYNTAX_START:
-            _append_text(runs, token)  # the common case: a run of ordinary text
+            # The common case: a run of ordinary text.
+            if "BREAK" in token:
+                _append_text(runs, token)
+            else:
+                runs.append([token, 1.0])
         elif token[0] == "\\":
             # An escape (or a lone backslash) is literal text of weight 1.
             runs.append([token[1:], 1.0])
@@ -65,7 +70,7 @@ def parse_attention(text: str, warnings: list[str] | None = None) -> list[tuple[
             open_round.append(len(runs))
         elif token == "[":
             open_square.append(len(runs))
-        elif weight_text is not None and open_round:
+        elif weight_text and open_round:
             _multiply(runs, open_round.pop(), _read_weight(weight_text, warnings))
         elif token == ")" and open_round:
             _multiply(runs, open_round.pop(), ROUND_MULTIPLIER)
