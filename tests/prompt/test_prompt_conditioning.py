@@ -193,7 +193,10 @@ def test_schedule_variants_share_the_emphasis_mean(clip_l, tokenizer):
     expected = weighted * (z.mean() / weighted.mean())
     torch.testing.assert_close(schedule[0].embeds, expected[0])
     torch.testing.assert_close(schedule[1].embeds, expected[1])
-    assert cond.parts[0].at_step(2) is schedule[0] and cond.parts[0].at_step(3) is schedule[1]
+    part = cond.parts[0]
+    assert part.at_step(0) is schedule[0] and part.at_step(2) is schedule[0]
+    assert part.at_step(3) is schedule[1] and part.at_step(4) is schedule[1]
+    assert part.at_step(5) is schedule[0]  # past the end: A1111 takes the first entry
 
 
 def test_alternation_repeats_count_in_the_mean(clip_l, tokenizer):

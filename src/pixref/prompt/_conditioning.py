@@ -100,11 +100,16 @@ class CondPart:
     schedule: tuple[ScheduledCond, ...]
 
     def at_step(self, step: int) -> ScheduledCond:
-        """The entry for 0-based denoiser call ``step`` (the last one past the end)."""
+        """The entry for 0-based denoiser call ``step``.
+
+        The first entry with ``step <= end_at_step``. Past the last entry
+        (a sampler making more calls than scheduled) A1111 falls back to the
+        *first* entry, and so does pixref.
+        """
         for entry in self.schedule:
             if step <= entry.end_at_step:
                 return entry
-        return self.schedule[-1]
+        return self.schedule[0]
 
 
 @dataclass(frozen=True, slots=True)
