@@ -12,10 +12,10 @@ from torch import Tensor
 
 from pixref.engine.noise import BrownianTreeNoise
 
-MU, S = 0.5, 0.3
+MU, STD = 0.5, 0.3
 
 
-def gaussian_denoiser(mu: float = MU, s: float = S):
+def gaussian_denoiser(mu: float = MU, s: float = STD):
     calls: list[float] = []
 
     def denoise(x: Tensor, sigma: Tensor) -> Tensor:
@@ -26,7 +26,7 @@ def gaussian_denoiser(mu: float = MU, s: float = S):
     return denoise
 
 
-def exact_ode(x_t: Tensor, sigma_t: float, sigma: float, mu: float = MU, s: float = S) -> Tensor:
+def exact_ode(x_t: Tensor, sigma_t: float, sigma: float, mu: float = MU, s: float = STD) -> Tensor:
     return mu + (x_t - mu) * ((s**2 + sigma**2) / (s**2 + sigma_t**2)) ** 0.5
 
 
@@ -46,4 +46,4 @@ class GeneratorNoise:
 
 def start(sigma: float, shape=(1, 1, 64, 64), seed: int = 1) -> Tensor:
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(shape, generator=g) * (sigma**2 + S**2) ** 0.5 + MU
+    return torch.randn(shape, generator=g) * (sigma**2 + STD**2) ** 0.5 + MU

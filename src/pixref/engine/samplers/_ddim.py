@@ -47,7 +47,13 @@ def sample_ddim(
     if len(timesteps) < 2:
         return to_vp(x, sigmas[0])
     scheduler = configured_scheduler(
-        _ddim_cls(), model, set_alpha_to_one=False, steps_offset=1, timestep_spacing="leading"
+        _ddim_cls(),
+        model,
+        set_alpha_to_one=False,
+        steps_offset=1,
+        timestep_spacing="leading",
+        clip_sample=False,
+        thresholding=False,
     )
     # DDIM steps to t - T // num_inference_steps; A1111's spacing is T // steps.
     scheduler.set_timesteps(scheduler.config.num_train_timesteps // (timesteps[0] - timesteps[1]))
