@@ -1,0 +1,1 @@
+"""The generation engine: models, samplers, noise and the denoising loop (needs torch)."""
