@@ -159,6 +159,15 @@ def build(arch: str, root: Path, *, seed: int = 0, inpainting: bool = False) -> 
     return TinyModel(arch, unet, vae, encoders, single_file, diffusers_dir, config_dir, vae_file)
 
 
+def save_vae_file(arch: str, path: Path, *, seed: int) -> AutoencoderKL:
+    """Save a tiny VAE as A1111's ``VAE/`` files hold it (bare ``encoder.``/``decoder.`` keys)."""
+    torch.manual_seed(seed)
+    vae = AutoencoderKL(**_vae_config(arch)).eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(_contiguous(vae_to_original(vae.state_dict(), vae.config)), path)
+    return vae
+
+
 def _encoder_folders(arch: str) -> tuple[str, ...]:
     return {"sdxl": ("text_encoder", "text_encoder_2"), "sdxl-refiner": ("text_encoder_2",)}.get(
         arch, ("text_encoder",)

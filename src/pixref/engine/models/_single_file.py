@@ -105,13 +105,14 @@ def load_unet(
             config=str(config_dir),
             subfolder="unet",
             local_files_only=True,
-            torch_dtype=dtype,
+            torch_dtype=_requested(dtype),
             device=str(device),
             in_channels=in_channels,  # 9 for inpainting checkpoints
         ),
         "UNet",
         name,
         arch,
+        diagnose=lambda: _missing_keys("unet", state_dict, config_dir, in_channels=in_channels),
     )
 
 
@@ -133,12 +134,13 @@ def load_vae(
             config=str(config_dir),
             subfolder="vae",
             local_files_only=True,
-            torch_dtype=dtype,
+            torch_dtype=_requested(dtype),
             device=str(device),
         ),
         "VAE",
         name,
         arch,
+        diagnose=lambda: _missing_keys("vae", state_dict, config_dir),
     )
 
 
@@ -174,24 +176,57 @@ def load_text_encoder(
     return model.to(device)
 
 
-def _checked(build, component: str, name: str, arch: Arch) -> Any:
+def _requested(dtype: torch.dtype) -> torch.dtype | None:
+    # float32 is what diffusers builds anyway; naming it only triggers a cast warning.
+    return None if dtype == torch.float32 else dtype
+
+
+def _checked(build, component: str, name: str, arch: Arch, diagnose=None) -> Any:
     try:
         model = build()
     except ModelLoadError:
         raise
     except Exception as exc:  # diffusers reports layout problems as assorted exceptions
+        if "meta tensor" in str(exc) and diagnose is not None:
+            # Weights absent from the file stay on the meta device and fail to move.
+            _raise_missing(diagnose(), component, name, arch)
         raise ModelLoadError(
             f"`{name}`: its {component} weights do not fit the {arch.value} layout "
             f"({type(exc).__name__}: {_first_line(exc)}); the file may be damaged or of "
             "another architecture"
         ) from None
-    missing = [n for n, p in model.named_parameters() if p.device.type == "meta"]
+    _raise_missing(
+        [n for n, p in model.named_parameters() if p.device.type == "meta"], component, name, arch
+    )
+    return model
+
+
+def _raise_missing(missing: list[str], component: str, name: str, arch: Arch) -> None:
     if missing:
         raise ModelLoadError(
             f"`{name}` lacks {len(missing)} {component} weights of the {arch.value} layout "
             f"(first: {missing[0]}); the file is incomplete or of another architecture"
         )
-    return model
+
+
+def _missing_keys(subfolder: str, state_dict: dict, config_dir: Path, **overrides) -> list[str]:
+    """Which diffusers weights the converted checkpoint lacks (only run after a failure)."""
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from diffusers.loaders.single_file_utils import (
+        convert_ldm_unet_checkpoint,
+        convert_ldm_vae_checkpoint,
+    )
+
+    cls, convert = {
+        "unet": (UNet2DConditionModel, convert_ldm_unet_checkpoint),
+        "vae": (AutoencoderKL, convert_ldm_vae_checkpoint),
+    }[subfolder]
+    config = {**cls.load_config(str(config_dir), subfolder=subfolder), **overrides}
+    with init_empty_weights():
+        expected = cls.from_config(config).state_dict()
+    converted = convert(checkpoint=state_dict, config=config)
+    return sorted(set(expected) - set(converted)) or ["(unknown)"]
 
 
 def _first_line(exc: BaseException) -> str:
