@@ -1,5 +1,37 @@
-"""The generation engine: sampling maths, seeds and noise, and (later) the denoising loop.
+"""The generation engine: models, samplers, noise and the one denoising loop (needs torch).
 
-Needs torch. Import the sub-modules you use (`pixref.engine.samplers`,
-`pixref.engine.noise`); this package imports nothing heavy on its own.
+Importing this package is cheap; torch loads when a torch-side name is first used
+(``pixref.engine.generate``, ``load_models``), so ``pixref models`` stays light.
 """
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pixref.engine._generate import (
+        GenerationError,
+        Interrupted,
+        Result,
+        StepEvent,
+        generate,
+    )
+    from pixref.engine._load import load_models
+
+_LAZY = {
+    "GenerationError": "pixref.engine._generate",
+    "Interrupted": "pixref.engine._generate",
+    "Result": "pixref.engine._generate",
+    "StepEvent": "pixref.engine._generate",
+    "generate": "pixref.engine._generate",
+    "load_models": "pixref.engine._load",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pixref.engine' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,106 @@
+"""Model loading for the engine: find, classify, hash and load Stable Diffusion models.
+
+The torch-free parts (folder listing, hashes, architecture detection from headers)
+import without torch, so ``pixref models`` and the CLI stay light; `load_checkpoint`,
+`Models` and the other loaders import torch on first use.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from pixref.engine.models._detect import (
+    Arch,
+    Detection,
+    detect_checkpoint,
+    detect_controlnet_arch,
+    detect_diffusers_folder,
+    detect_embedding_arch,
+    detect_lora_arch,
+)
+from pixref.engine.models._errors import ModelLoadError
+from pixref.engine.models._folder import (
+    ModelInfo,
+    ModelKind,
+    find_checkpoint,
+    find_model,
+    find_vae,
+    kind_folders,
+    list_models,
+)
+from pixref.engine.models._hashes import (
+    HashCache,
+    addnet_sha256,
+    checkpoint_short_hash,
+    embedding_short_hash,
+    file_sha256,
+    legacy_model_hash,
+    lora_short_hash,
+)
+from pixref.engine.models._header import SafetensorsHeader, read_safetensors_header
+
+if TYPE_CHECKING:
+    from pixref.engine.models._load import (
+        VAE_TILING_MIN_PIXELS,
+        Models,
+        alphas_cumprod_from_config,
+        builtin_config_dir,
+        clear_model_cache,
+        configure_vae_tiling,
+        is_v_prediction_unet,
+        load_checkpoint,
+    )
+
+_TORCH_NAMES = {
+    "VAE_TILING_MIN_PIXELS",
+    "Models",
+    "alphas_cumprod_from_config",
+    "builtin_config_dir",
+    "clear_model_cache",
+    "configure_vae_tiling",
+    "is_v_prediction_unet",
+    "load_checkpoint",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Import torch only when a loader is actually used.
+    if name in _TORCH_NAMES:
+        from pixref.engine.models import _load
+
+        return getattr(_load, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "VAE_TILING_MIN_PIXELS",
+    "Arch",
+    "Detection",
+    "HashCache",
+    "ModelInfo",
+    "ModelKind",
+    "ModelLoadError",
+    "Models",
+    "SafetensorsHeader",
+    "addnet_sha256",
+    "alphas_cumprod_from_config",
+    "builtin_config_dir",
+    "checkpoint_short_hash",
+    "clear_model_cache",
+    "configure_vae_tiling",
+    "detect_checkpoint",
+    "detect_controlnet_arch",
+    "detect_diffusers_folder",
+    "detect_embedding_arch",
+    "detect_lora_arch",
+    "embedding_short_hash",
+    "file_sha256",
+    "find_checkpoint",
+    "find_model",
+    "find_vae",
+    "is_v_prediction_unet",
+    "kind_folders",
+    "legacy_model_hash",
+    "list_models",
+    "load_checkpoint",
+    "lora_short_hash",
+    "read_safetensors_header",
+]
