@@ -25,7 +25,14 @@ _LAZY = {
     "load_models": "pixref.engine._load",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "GenerationError",
+    "Interrupted",
+    "Result",
+    "StepEvent",
+    "generate",
+    "load_models",
+]
 
 
 def __getattr__(name: str) -> Any:

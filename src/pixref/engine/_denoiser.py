@@ -19,11 +19,14 @@ import torch
 class TextCond:
     """Text conditioning for one prompt (or one AND part) at one step.
 
-    ``embeds`` is ``(1, tokens, dim)``; ``pooled`` is SDXL's ``(1, dim2)`` or None.
+    ``embeds`` is ``(1, tokens, dim)``; ``pooled`` is SDXL's ``(1, dim2)`` or None;
+    ``time_ids`` SDXL's ``(1, 6)`` size conditioning (``(1, 5)`` for the refiner,
+    whose aesthetic score differs between prompt and negative) or None.
     """
 
     embeds: torch.Tensor
     pooled: torch.Tensor | None = None
+    time_ids: torch.Tensor | None = None
 
 
 #: Per-step conditioning: call with the denoiser-call index, get the conditioning.
@@ -57,8 +60,6 @@ class Denoiser:
         The AND parts of the prompt with their weights.
     negative : CondSchedule
     cfg_scale : float
-    time_ids : (1, 6) tensor or None
-        SDXL size conditioning ``(orig_h, orig_w, crop_top, crop_left, h, w)``.
     image_cond : (B, 5, h, w) tensor or None
         Mask and masked-image latents for 9-channel inpainting models.
     init_latent, keep_mask : tensors or None
@@ -72,7 +73,6 @@ class Denoiser:
     positive: Sequence[tuple[CondSchedule, float]]
     negative: CondSchedule
     cfg_scale: float
-    time_ids: torch.Tensor | None = None
     image_cond: torch.Tensor | None = None
     init_latent: torch.Tensor | None = None
     keep_mask: torch.Tensor | None = None
@@ -89,10 +89,10 @@ class Denoiser:
         t = sigma_to_t(sigma, self.log_sigmas).expand(n * batch)
         embeds = torch.cat([c.embeds.expand(batch, -1, -1) for c in conds])
         added = None
-        if conds[0].pooled is not None and self.time_ids is not None:
+        if conds[0].pooled is not None and conds[0].time_ids is not None:
             added = {
                 "text_embeds": torch.cat([c.pooled.expand(batch, -1) for c in conds]),
-                "time_ids": self.time_ids.expand(n * batch, -1),
+                "time_ids": torch.cat([c.time_ids.expand(batch, -1) for c in conds]),
             }
         out = self.unet(model_in, t, encoder_hidden_states=embeds, added_cond_kwargs=added)
         out = out.sample if hasattr(out, "sample") else out

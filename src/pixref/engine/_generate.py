@@ -27,6 +27,7 @@ from pixref.engine._images import (
     flatten_alpha,
     resize_image,
 )
+from pixref.engine.samplers import records_ensd
 from pixref.infotext import format_infotext
 from pixref.metadata import VERSION_TAG
 from pixref.params import GenerationParams, Inpaint, PixrefError
@@ -140,6 +141,7 @@ class _Inpaint:
     latent_mask: torch.Tensor  # (1, 1, h, w): 1 where the latent is regenerated
     paste_box: tuple[int, int, int, int] | None  # "only masked": crop region in the original
     original: Image.Image
+    work_mask: Image.Image  # (H, W) L mask at the generation size, 255 = regenerate
 
 
 def _prepare_inpaint(
@@ -171,7 +173,7 @@ def _prepare_inpaint(
         work = fill_masked(work, np.asarray(work_mask))
     latent_mask = np.asarray(work_mask.resize((width // 8, height // 8)), dtype=np.float32) / 255
     latent_mask = torch.from_numpy(np.around(latent_mask))[None, None]
-    return work, _Inpaint(overlay, latent_mask, box, original)
+    return work, _Inpaint(overlay, latent_mask, box, original, work_mask)
 
 
 def _paste_back(image: Image.Image, job: _Inpaint) -> Image.Image:
@@ -215,31 +217,33 @@ def generate(
     job = check_inputs(params, models, init_image, mask)
     p = replace(params, width=job.width, height=job.height)
     inpaint = None
-    init_latent = None
+    init_latent = init_pixels = None
     if init_image is not None:
         image = flatten_alpha(init_image)
         if mask is not None:
-            image, inpaint = _prepare_inpaint(
-                image, mask, p.inpaint or Inpaint(), job.width, job.height
-            )
+            settings = p.inpaint or Inpaint()
+            image, inpaint = _prepare_inpaint(image, mask, settings, job.width, job.height)
         else:
             image = resize_image(image, job.width, job.height)
+        init_pixels = image
         init_latent = _to_latent(models, image)
     # 2. encode prompt
     conds = adapters.encode_prompts(models, p)
+    warnings = [*job.warnings, *conds.warnings]
+    image_cond = _inpainting_model_conditioning(models, init_pixels, inpaint, job)
     images: list[Image.Image] = []
     out_params: list[GenerationParams] = []
-    per_batch = p.batch_size
-    total_images = per_batch * p.batch_count
-    for batch_index in range(p.batch_count):
-        first = batch_index * per_batch
-        seeds = job.seeds[first : first + per_batch]
-        subseeds = job.subseeds[first : first + per_batch]
+    total_images = p.batch_size * p.batch_count
+    for first in range(0, total_images, p.batch_size):
+        seeds = job.seeds[first : first + p.batch_size]
+        subseeds = job.subseeds[first : first + p.batch_size]
         # 3. sigmas
-        sigmas = adapters.sigmas(models, p, img2img=init_latent is not None)
+        plan = adapters.sigma_plan(models, p, img2img=init_latent is not None)
         # 4. initial latents
-        noise = adapters.make_noise(models, p, seeds, subseeds, job.width, job.height)
-        x = adapters.initial_latent(noise, sigmas, init_latent, inpaint, p, seeds)
+        noise = adapters.make_noise(models, p, seeds, subseeds)
+        start_latent = _masked_content(init_latent, inpaint, noise, p)
+        x = plan.start(noise.initial(), start_latent)
+        keep = None if inpaint is None else (1 - inpaint.latent_mask).to(x)
         denoiser = Denoiser(
             unet=models.unet,
             log_sigmas=adapters.log_sigmas(models),
@@ -247,30 +251,67 @@ def generate(
             positive=conds.positive,
             negative=conds.negative,
             cfg_scale=float(p.cfg_scale),
-            time_ids=adapters.time_ids(models, p),
-            image_cond=adapters.image_conditioning(models, init_latent, inpaint, x.shape[0]),
-            init_latent=init_latent if inpaint is not None else None,
-            keep_mask=(1 - inpaint.latent_mask).to(x) if inpaint is not None else None,
+            image_cond=None if image_cond is None else image_cond.expand(len(seeds), -1, -1, -1),
+            init_latent=start_latent if inpaint is not None else None,
+            keep_mask=keep,
         )
-
-        def step_callback(i: int, *_: object, first: int = first, total: int = len(sigmas) - 1):
-            if should_stop is not None and should_stop():
-                raise Interrupted("generation interrupted; nothing was saved")
-            if on_step is not None:
-                on_step(StepEvent(i + 1, total, first, total_images))
-
+        callback = _step_callback(on_step, should_stop, first, len(plan.sigmas) - 1, total_images)
         # 5. loop
         with torch.no_grad():
-            latents = adapters.sample(p.sampler, denoiser, x, sigmas, noise, step_callback)
-        if inpaint is not None:
-            keep = (1 - inpaint.latent_mask).to(latents)
-            latents = init_latent * keep + latents * (1 - keep)
+            latents = adapters.sample(p, models, denoiser, x, plan.sigmas, noise, callback)
+        if keep is not None:
+            latents = start_latent * keep + latents * (1 - keep)
         # 6. decode
         for offset, image in enumerate(_to_images(models, latents)):
             images.append(_paste_back(image, inpaint) if inpaint is not None else image)
             out_params.append(_image_params(p, models, seeds[offset], subseeds[offset]))
     # 7. infotext
-    return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(job.warnings))
+    return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(warnings))
+
+
+def _step_callback(on_step, should_stop, first: int, total: int, total_images: int):
+    def callback(i: int, *_: object) -> None:
+        if should_stop is not None and should_stop():
+            raise Interrupted("generation interrupted; nothing was saved")
+        if on_step is not None:
+            on_step(StepEvent(i + 1, total, first, total_images))
+
+    return callback
+
+
+def _masked_content(init_latent, inpaint, noise, p: GenerationParams):
+    """A1111's "latent noise" / "latent nothing": what the masked latent starts as."""
+    if inpaint is None or p.inpaint is None:
+        return init_latent
+    keep = (1 - inpaint.latent_mask).to(init_latent)
+    if p.inpaint.masked_content == "latent noise":
+        # A1111 draws this from fresh generators seeded like the images.
+        fresh = type(noise)(noise.seeds, shape=noise.shape, rng=noise.rng, device=noise.device)
+        return init_latent * keep + fresh.initial() * (1 - keep)
+    if p.inpaint.masked_content == "latent nothing":
+        return init_latent * keep
+    return init_latent
+
+
+def _inpainting_model_conditioning(models, init_pixels, inpaint, job):
+    """The 5 extra input channels of a 9-channel inpainting UNet: mask + masked-image latent.
+
+    As A1111: txt2img and plain img2img get a full mask over a grey (zero) image.
+    """
+    if not models.is_inpainting:
+        return None
+    h, w = job.height // 8, job.width // 8
+    if init_pixels is None or inpaint is None:
+        grey = Image.new("RGB", (job.width, job.height), (128, 128, 128))
+        mask = torch.ones(1, 1, h, w)
+        masked = _to_latent(models, grey)
+    else:
+        pixel_mask = np.asarray(inpaint.work_mask, dtype=np.float32)[..., None] / 255
+        rounded = np.around(pixel_mask)
+        kept = np.asarray(init_pixels, dtype=np.float32) * (1 - rounded) + 127.5 * rounded
+        masked = _to_latent(models, Image.fromarray(kept.round().astype(np.uint8)))
+        mask = inpaint.latent_mask
+    return torch.cat([mask.to(masked), masked], dim=1).to(models.device, models.unet.dtype)
 
 
 def _image_params(
@@ -282,7 +323,8 @@ def _image_params(
         seed=seed,
         variation_seed=subseed if variation else None,
         variation_strength=p.variation_strength if variation else None,
-        schedule_type=adapters.resolved_schedule(p.sampler, p.schedule_type),
+        schedule_type=adapters.infotext_schedule(p.sampler, p.schedule_type),
+        ensd=p.ensd if records_ensd(p.sampler, p.eta) else 0,
         model=models.name,
         model_hash=models.short_hash,
         rng=p.rng,
