@@ -90,6 +90,7 @@ def _run(
     from pixref import engine  # torch is imported only when generating
 
     models = engine.load_models(model or params.model, models_dir=models_dir, device=device)
+    loras = engine.resolve_loras(params.prompt, models_dir=models_dir)
     init = _open_image(init_image) if init_image is not None else None
     mask_image = _open_image(mask) if mask is not None else None
     total = params.steps * params.batch_size * params.batch_count
@@ -107,6 +108,7 @@ def _run(
             init_image=init,
             mask=mask_image,
             on_step=lambda event: progress.advance(task),
+            loras=loras,
         )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
@@ -125,8 +127,14 @@ def _log(targets, result, *, init_image, inpaint: bool, source: str | None) -> N
         with open_library() as lib:
             for target, q, text in zip(targets, result.params, result.infotexts, strict=True):
                 entry = record_generation(
-                    lib, target, params=q, infotext=text, init_image=init_image,
-                    inpaint=inpaint, variation_of=source, source_path=str(target),
+                    lib,
+                    target,
+                    params=q,
+                    infotext=text,
+                    init_image=init_image,
+                    inpaint=inpaint,
+                    variation_of=source,
+                    source_path=str(target),
                 )
                 err_console.print(f"logged as #{entry.id}")
     except PixrefError as exc:

@@ -108,8 +108,13 @@ def _table(entries: list[Entry]) -> Table:
 
 
 def search_command(
-    text: Annotated[str, typer.Argument(help="Words to find in prompt, negative, note, tags, "
-                                         "file name (-word excludes, word* is a prefix).")] = "",
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="Words to find in prompt, negative, note, tags, "
+            "file name (-word excludes, word* is a prefix)."
+        ),
+    ] = "",
     model: Annotated[str | None, typer.Option(help="Checkpoint name or hash.")] = None,
     sampler: Annotated[str | None, typer.Option(help='A1111 sampler, e.g. "Euler a".')] = None,
     schedule: Annotated[str | None, typer.Option(help='Schedule type, e.g. "Karras".')] = None,
@@ -121,15 +126,14 @@ def search_command(
     height: Annotated[str | None, typer.Option(help="Height in pixels or range.")] = None,
     lora: Annotated[str | None, typer.Option(help="LoRA name used.")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Tag (repeat: all must match).")] = None,
-    rating: Annotated[str | None, typer.Option(help="Rating or range, e.g. 4.. for 4 or 5.")]
-    = None,
-    keep: Annotated[bool | None, typer.Option("--keep/--no-keep", help="Kept or not kept.")]
-    = None,
+    rating: Annotated[
+        str | None, typer.Option(help="Rating or range, e.g. 4.. for 4 or 5.")
+    ] = None,
+    keep: Annotated[bool | None, typer.Option("--keep/--no-keep", help="Kept or not kept.")] = None,
     kind: Annotated[str | None, typer.Option(help="generation, import, sweep_cell, ...")] = None,
     generator: Annotated[str | None, typer.Option(help="pixref, A1111, ComfyUI, ...")] = None,
     since: Annotated[str | None, typer.Option(help="Created on or after (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Created on or before (YYYY-MM-DD).")]
-    = None,
+    until: Annotated[str | None, typer.Option(help="Created on or before (YYYY-MM-DD).")] = None,
     controlnet: Annotated[
         bool | None, typer.Option("--controlnet/--no-controlnet", help="Used ControlNet or not.")
     ] = None,
@@ -147,14 +151,29 @@ def search_command(
         sw, sh = parse_size(size)
         w, h = parse_range(str(sw), "width"), parse_range(str(sh), "height")
     q = Query(
-        text=text, raw=raw_query, model=model, sampler=sampler, schedule=schedule,
+        text=text,
+        raw=raw_query,
+        model=model,
+        sampler=sampler,
+        schedule=schedule,
         cfg=parse_range(cfg, "cfg") if cfg else None,
         steps=parse_range(steps, "steps", whole=True) if steps else None,
         seed=parse_range(seed, "seed", whole=True) if seed else None,
-        width=w, height=h, lora=lora, tags=tuple(tag or ()),
+        width=w,
+        height=h,
+        lora=lora,
+        tags=tuple(tag or ()),
         rating=parse_range(rating, "rating", whole=True) if rating else None,
-        keep=keep, kind=kind, generator=generator, since=since, until=until,
-        has_controlnet=controlnet, trash=trash, order=order, limit=limit, offset=offset,
+        keep=keep,
+        kind=kind,
+        generator=generator,
+        since=since,
+        until=until,
+        has_controlnet=controlnet,
+        trash=trash,
+        order=order,
+        limit=limit,
+        offset=offset,
     )
     with _library() as lib:
         entries = lib.search(q)
@@ -177,25 +196,31 @@ def show_command(ref: Annotated[str, typer.Argument(help="Entry id.")], as_json:
         e = lib.get(ref)
         parents, children, sweep = lib.parents(e.id), lib.children(e.id), lib.sweep_of(e.id)
     if as_json:
-        _print_json({
-            **e.summary(),
-            "params": e.params.to_dict() if e.params else None,
-            "infotext": e.infotext,
-            "raw": e.raw,
-            "parents": [{"relation": r, "id": i} for r, i in parents],
-            "children": [{"relation": r, "id": i} for r, i in children],
-            "sweep": sweep,
-        })
+        _print_json(
+            {
+                **e.summary(),
+                "params": e.params.to_dict() if e.params else None,
+                "infotext": e.infotext,
+                "raw": e.raw,
+                "parents": [{"relation": r, "id": i} for r, i in parents],
+                "children": [{"relation": r, "id": i} for r, i in children],
+                "sweep": sweep,
+            }
+        )
         return
     out = console
-    out.print(f"[bold]#{e.id}[/bold] {e.kind} · {e.width}x{e.height} · "
-              f"{escape(e.generator or 'unknown generator')} · {e.created_utc}"
-              + (" · [red]in trash[/red]" if e.in_trash else ""))
+    out.print(
+        f"[bold]#{e.id}[/bold] {e.kind} · {e.width}x{e.height} · "
+        f"{escape(e.generator or 'unknown generator')} · {e.created_utc}"
+        + (" · [red]in trash[/red]" if e.in_trash else "")
+    )
     out.print(f"file:    {escape(str(e.path))}")
     if e.source_path:
         out.print(f"source:  {escape(e.source_path)}")
-    out.print(f"rating:  {_stars(e.rating) or '-'}   keep: {'yes' if e.keep else 'no'}   "
-              f"tags: {escape(', '.join(e.tags)) or '-'}")
+    out.print(
+        f"rating:  {_stars(e.rating) or '-'}   keep: {'yes' if e.keep else 'no'}   "
+        f"tags: {escape(', '.join(e.tags)) or '-'}"
+    )
     if e.note:
         out.print(f"note:    {escape(e.note)}")
     for rel, pid in parents:
@@ -203,8 +228,10 @@ def show_command(ref: Annotated[str, typer.Argument(help="Entry id.")], as_json:
     for rel, cid in children:
         out.print(f"child:   #{cid} ({rel})")
     if sweep:
-        out.print(f"sweep:   #{sweep['id']} {escape(sweep['name'])} "
-                  f"{escape(json.dumps(sweep['values'], ensure_ascii=False))}")
+        out.print(
+            f"sweep:   #{sweep['id']} {escape(sweep['name'])} "
+            f"{escape(json.dumps(sweep['values'], ensure_ascii=False))}"
+        )
     if e.infotext:
         out.print("\n[bold]infotext[/bold]")
         out.print(e.infotext, markup=False)
@@ -228,8 +255,9 @@ def tag_command(
         raise LibraryError("give entry ids then tags, e.g. `pixref log tag 12 13 fairy`")
     with _library() as lib:
         lib.tag(ids, add=() if remove else tags, remove=tags if remove else ())
-    err_console.print(f"{'untagged' if remove else 'tagged'} {len(ids)} entr"
-                      f"{'y' if len(ids) == 1 else 'ies'}")
+    err_console.print(
+        f"{'untagged' if remove else 'tagged'} {len(ids)} entr{'y' if len(ids) == 1 else 'ies'}"
+    )
 
 
 def note_command(
@@ -265,8 +293,10 @@ def keep_command(
 
 def rm_command(
     refs: Annotated[list[str] | None, typer.Argument(help="Entry ids.")] = None,
-    purge: Annotated[bool, typer.Option("--purge", help="Delete trashed ids for good "
-                                        "(all of the trash when no ids).")] = False,
+    purge: Annotated[
+        bool,
+        typer.Option("--purge", help="Delete trashed ids for good (all of the trash when no ids)."),
+    ] = False,
 ) -> None:
     """Move entries to the trash (`restore` brings them back)."""
     with _library() as lib:
@@ -291,8 +321,9 @@ def restore_command(
 
 def export_command(
     refs: Annotated[list[str] | None, typer.Argument(help="Entry ids.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write to.",
-                                      file_okay=False)] = Path("pixref-export"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write to.", file_okay=False)
+    ] = Path("pixref-export"),
     query: Annotated[str | None, typer.Option(help="Export what this search finds.")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="With --query: tag filter.")] = None,
     keep: Annotated[bool | None, typer.Option("--keep/--no-keep", help="Keep filter.")] = None,
@@ -306,11 +337,15 @@ def export_command(
         if refs:
             entries = [lib.get(r) for r in refs]
         elif query is not None or tag or keep is not None or rating:
-            entries = lib.search(Query(
-                text=query or "", tags=tuple(tag or ()), keep=keep,
-                rating=parse_range(rating, "rating", whole=True) if rating else None,
-                limit=limit,
-            ))
+            entries = lib.search(
+                Query(
+                    text=query or "",
+                    tags=tuple(tag or ()),
+                    keep=keep,
+                    rating=parse_range(rating, "rating", whole=True) if rating else None,
+                    limit=limit,
+                )
+            )
         else:
             raise LibraryError("give entry ids or a filter (--query, --tag, --keep, --rating)")
     rows = []
@@ -324,9 +359,28 @@ def export_command(
     from pixref._atomic import write_bytes_atomic
 
     write_bytes_atomic(out / "manifest.json", manifest.encode())
-    cols = ["id", "export_file", "created_utc", "kind", "generator", "width", "height", "prompt",
-            "negative_prompt", "model", "sampler", "schedule_type", "cfg_scale", "steps", "seed",
-            "rating", "keep", "tags", "note", "infotext"]
+    cols = [
+        "id",
+        "export_file",
+        "created_utc",
+        "kind",
+        "generator",
+        "width",
+        "height",
+        "prompt",
+        "negative_prompt",
+        "model",
+        "sampler",
+        "schedule_type",
+        "cfg_scale",
+        "steps",
+        "seed",
+        "rating",
+        "keep",
+        "tags",
+        "note",
+        "infotext",
+    ]
     import io
 
     buf = io.StringIO()
@@ -373,8 +427,9 @@ def _rich_diff(parts: list[tuple[str, str]]) -> str:
     out = []
     for op, words in parts:
         w = escape(words)
-        out.append(w if op == "=" else f"[red][-{w}-][/red]" if op == "-" else
-                   f"[green]{{+{w}+}}[/green]")
+        out.append(
+            w if op == "=" else f"[red][-{w}-][/red]" if op == "-" else f"[green]{{+{w}+}}[/green]"
+        )
     return " ".join(out)
 
 
@@ -386,8 +441,9 @@ def similar_command(
         groups = similar(lib, ref)
         base = lib.get(ref)
     if as_json:
-        _print_json({name: [{"id": e.id, "value": c.b} for e, c in items]
-                     for name, items in groups.items()})
+        _print_json(
+            {name: [{"id": e.id, "value": c.b} for e, c in items] for name, items in groups.items()}
+        )
         return
     if not groups:
         err_console.print(f"no entry differs from #{base.id} in exactly one parameter")
@@ -417,9 +473,16 @@ def recall_command(
     command = txt2img_command(params)
     missing = unsupported_flags(params)
     if as_json:
-        _print_json({"id": e.id, "infotext": infotext, "params": params.to_dict(),
-                     "command": command, "from_command": f"pixref txt2img --from {e.id}",
-                     "not_in_command": missing})
+        _print_json(
+            {
+                "id": e.id,
+                "infotext": infotext,
+                "params": params.to_dict(),
+                "command": command,
+                "from_command": f"pixref txt2img --from {e.id}",
+                "not_in_command": missing,
+            }
+        )
         return
     if infotext:
         console.print(infotext, markup=False)
@@ -429,8 +492,10 @@ def recall_command(
     console.print(command, markup=False)
     console.print(f"pixref txt2img --from {e.id}", markup=False)
     if missing:
-        err_console.print(f"note: {', '.join(missing)} have no txt2img flag; "
-                          f"`pixref txt2img --from {e.id}` carries them")
+        err_console.print(
+            f"note: {', '.join(missing)} have no txt2img flag; "
+            f"`pixref txt2img --from {e.id}` carries them"
+        )
 
 
 def tree_command(ref: Annotated[str, typer.Argument(help="Entry id.")]) -> None:
@@ -475,8 +540,7 @@ def _grow(lib: Library, node: Tree, entry_id: int, start: int, seen: set[int]) -
 
 def import_command(
     folders: Annotated[list[Path], typer.Argument(help="Folders (or files) of images.")],
-    link: Annotated[bool, typer.Option("--link", help="Keep files in place (no copy).")]
-    = False,
+    link: Annotated[bool, typer.Option("--link", help="Keep files in place (no copy).")] = False,
     tag: Annotated[list[str] | None, typer.Option(help="Tag every imported entry.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: JsonOpt = False,
@@ -484,29 +548,39 @@ def import_command(
     """Import existing outputs (A1111, ComfyUI, InvokeAI, Fooocus, any PNG/JPEG/WebP)."""
     with _library() as lib:
         progress = Progress(
-            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err_console, transient=True, disable=quiet,
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=quiet,
         )
         with progress:
             task = progress.add_task("import", total=None)
             report = import_folders(
-                lib, folders, link=link, tags=tag or (),
+                lib,
+                folders,
+                link=link,
+                tags=tag or (),
                 on_total=lambda n: progress.update(task, total=n),
                 on_file=lambda _p, _s: progress.advance(task),
             )
     if as_json:
-        _print_json({
-            "added": report.added, "unchanged": report.unchanged,
-            "duplicates": [{"path": p, "id": i} for p, i in report.duplicates],
-            "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
-            "no_metadata": report.no_metadata,
-        })
+        _print_json(
+            {
+                "added": report.added,
+                "unchanged": report.unchanged,
+                "duplicates": [{"path": p, "id": i} for p, i in report.duplicates],
+                "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+                "no_metadata": report.no_metadata,
+            }
+        )
     else:
         console.print(
             f"added {len(report.added)}, unchanged {report.unchanged}, duplicates "
             f"{len(report.duplicates)}, skipped {len(report.skipped)}"
-            + (f" ({len(report.no_metadata)} added without metadata)" if report.no_metadata
-               else "")
+            + (f" ({len(report.no_metadata)} added without metadata)" if report.no_metadata else "")
         )
         for path, reason in report.skipped:
             err_console.print(f"skipped {escape(path)}: {escape(reason)}", soft_wrap=True)
@@ -523,20 +597,30 @@ def check_command(
     with _library() as lib:
         report = lib.check(repair=repair)
     if as_json:
-        _print_json({"entries": report.entries, "missing": report.missing,
-                     "orphans": report.orphans, "restored": report.restored,
-                     "removed_rows": report.removed_rows,
-                     "removed_files": report.removed_files})
+        _print_json(
+            {
+                "entries": report.entries,
+                "missing": report.missing,
+                "orphans": report.orphans,
+                "restored": report.restored,
+                "removed_rows": report.removed_rows,
+                "removed_files": report.removed_files,
+            }
+        )
     else:
-        console.print(f"{report.entries} entries, {len(report.missing)} missing images, "
-                      f"{len(report.orphans)} unused files")
+        console.print(
+            f"{report.entries} entries, {len(report.missing)} missing images, "
+            f"{len(report.orphans)} unused files"
+        )
         for entry_id, path in report.missing:
             err_console.print(f"missing image of #{entry_id}: {escape(path)}", soft_wrap=True)
         for path in report.orphans:
             err_console.print(f"unused file: {escape(path)}", soft_wrap=True)
         if repair:
-            console.print(f"restored {len(report.restored)}, removed {len(report.removed_rows)}"
-                          f" rows and {len(report.removed_files)} files")
+            console.print(
+                f"restored {len(report.restored)}, removed {len(report.removed_rows)}"
+                f" rows and {len(report.removed_files)} files"
+            )
     if not report.ok and not repair:
         err_console.print("run `pixref log check --repair` to fix")
         raise typer.Exit(1)
@@ -544,11 +628,21 @@ def check_command(
 
 def register(app: typer.Typer) -> None:
     for name, fn in (
-        ("list", search_command), ("search", search_command), ("show", show_command),
-        ("tag", tag_command), ("note", note_command), ("rate", rate_command),
-        ("keep", keep_command), ("rm", rm_command), ("restore", restore_command),
-        ("export", export_command), ("diff", diff_command), ("similar", similar_command),
-        ("recall", recall_command), ("tree", tree_command), ("import", import_command),
+        ("list", search_command),
+        ("search", search_command),
+        ("show", show_command),
+        ("tag", tag_command),
+        ("note", note_command),
+        ("rate", rate_command),
+        ("keep", keep_command),
+        ("rm", rm_command),
+        ("restore", restore_command),
+        ("export", export_command),
+        ("diff", diff_command),
+        ("similar", similar_command),
+        ("recall", recall_command),
+        ("tree", tree_command),
+        ("import", import_command),
         ("check", check_command),
     ):
         log_app.command(name)(fn)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         generate,
     )
     from pixref.engine._load import load_models
+    from pixref.engine._lora import Lora, resolve_loras
 
 _LAZY = {
     "GenerationError": "pixref.engine._generate",
@@ -23,10 +24,14 @@ _LAZY = {
     "StepEvent": "pixref.engine._generate",
     "generate": "pixref.engine._generate",
     "load_models": "pixref.engine._load",
+    "Lora": "pixref.engine._lora",
+    "resolve_loras": "pixref.engine._lora",
 }
 
 __all__ = [
     "GenerationError",
+    "Lora",
+    "resolve_loras",
     "Interrupted",
     "Result",
     "StepEvent",

@@ -146,12 +146,14 @@ def _schedule(part, models: Models, time_ids: torch.Tensor | None) -> CondSchedu
     return at
 
 
-def encode_prompts(models: Models, p: GenerationParams) -> Conds:
+def encode_prompts(models: Models, p: GenerationParams, loras: Sequence = ()) -> Conds:
     """Encode prompt and negative for ``p.steps`` denoiser calls (twice that for 2nd order)."""
     encoder = _encoder(models)
     spec = sampler_spec(p.sampler)
     calls = p.steps * 2 if spec.second_order else p.steps
-    state = (models.short_hash or str(models.path), str(models.dtype))
+    # LoRAs change the text encoders' weights, so they are part of the cache key.
+    applied = tuple((lora.short_hash, lora.te_weight) for lora in loras)
+    state = (models.short_hash or str(models.path), str(models.dtype), applied)
     options = {"clip_skip": p.clip_skip, "model_state": state}
     cond = encoder.encode_prompt(p.prompt, calls, **options)
     uncond = encoder.encode_negative(p.negative_prompt, calls, **options)

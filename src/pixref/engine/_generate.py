@@ -9,7 +9,7 @@ editing, AND, and (later) ControlNet and the refiner switch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -27,6 +27,7 @@ from pixref.engine._images import (
     flatten_alpha,
     resize_image,
 )
+from pixref.engine._lora import Lora, check_loras, loras_applied
 from pixref.engine.samplers import records_ensd
 from pixref.infotext import format_infotext
 from pixref.metadata import VERSION_TAG
@@ -199,12 +200,14 @@ def generate(
     mask: Image.Image | None = None,
     on_step: Callable[[StepEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    loras: Sequence[Lora] = (),
 ) -> Result:
     """Generate ``params.batch_count`` batches of ``params.batch_size`` images.
 
     txt2img when ``init_image`` is None; img2img with ``init_image`` and
     ``params.denoising_strength``; inpainting with ``mask`` (white = regenerate)
-    and ``params.inpaint`` settings.
+    and ``params.inpaint`` settings. ``loras`` (from `resolve_loras`) are applied
+    for this call only.
 
     Raises
     ------
@@ -215,6 +218,12 @@ def generate(
     """
     # 1. check
     job = check_inputs(params, models, init_image, mask)
+    check_loras(models, loras)
+    with loras_applied(models, loras):
+        return _generate(params, models, job, init_image, mask, on_step, should_stop, loras)
+
+
+def _generate(params, models, job, init_image, mask, on_step, should_stop, loras) -> Result:
     p = replace(params, width=job.width, height=job.height)
     inpaint = None
     init_latent = init_pixels = None
@@ -228,7 +237,7 @@ def generate(
         init_pixels = image
         init_latent = _to_latent(models, image)
     # 2. encode prompt
-    conds = adapters.encode_prompts(models, p)
+    conds = adapters.encode_prompts(models, p, loras)
     warnings = [*job.warnings, *conds.warnings]
     image_cond = _inpainting_model_conditioning(models, init_pixels, inpaint, job)
     images: list[Image.Image] = []
@@ -264,7 +273,9 @@ def generate(
         # 6. decode
         for offset, image in enumerate(_to_images(models, latents)):
             images.append(_paste_back(image, inpaint) if inpaint is not None else image)
-            out_params.append(_image_params(p, models, seeds[offset], subseeds[offset]))
+            image_params = _image_params(p, models, seeds[offset], subseeds[offset])
+            lora_hashes = tuple((lora.name, lora.short_hash) for lora in loras)
+            out_params.append(replace(image_params, lora_hashes=lora_hashes))
     # 7. infotext
     return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(warnings))
 

@@ -134,13 +134,18 @@ def diff(lib: Library, a: int | str, b: int | str) -> Diff:
 
 #: First-class columns compared in SQL to find candidates cheaply; size counts as one.
 _CANDIDATE_COLUMNS = (
-    "prompt", "negative_prompt", "seed", "steps", "cfg_scale", "sampler", "schedule_type",
+    "prompt",
+    "negative_prompt",
+    "seed",
+    "steps",
+    "cfg_scale",
+    "sampler",
+    "schedule_type",
 )
 
 
 def _candidates(lib: Library, entry: Entry, p: GenerationParams) -> Iterator[Entry]:
-    values = [p.prompt, p.negative_prompt, p.seed, p.steps, p.cfg_scale, p.sampler,
-              p.schedule_type]
+    values = [p.prompt, p.negative_prompt, p.seed, p.steps, p.cfg_scale, p.sampler, p.schedule_type]
     terms = [f"(e.{c} IS ?)" for c in _CANDIDATE_COLUMNS]
     terms.append("(e.model IS ?)")
     values.append(p.model)

@@ -48,9 +48,7 @@ class FileStore:
     def resolve(self, file: str, linked: bool) -> Path:
         return Path(file) if linked else self.root / file
 
-    def put(
-        self, data: bytes, image_hash: str, ext: str, *, sync: bool = True
-    ) -> tuple[str, bool]:
+    def put(self, data: bytes, image_hash: str, ext: str, *, sync: bool = True) -> tuple[str, bool]:
         """Store ``data`` under its hash; return ``(relpath, created)``.
 
         ``created`` is False when an identical file was already there. ``sync=False``

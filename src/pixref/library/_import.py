@@ -169,8 +169,10 @@ def _prepare_one(
     image_hash = sha256_bytes(data)
     existing = lib.find_hash(image_hash)
     if existing is not None:
-        return {"source": {**source, "status": "duplicate", "image_hash": image_hash},
-                "duplicate_of": existing}
+        return {
+            "source": {**source, "status": "duplicate", "image_hash": image_hash},
+            "duplicate_of": existing,
+        }
     meta, error = _read(path)
     if meta is None:
         report.skipped.append((key, error or "unreadable"))
@@ -246,8 +248,15 @@ def _commit(
                     "INSERT OR REPLACE INTO import_sources"
                     " (path, size, mtime_ns, image_hash, entry_id, status, reason)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (src["path"], src["size"], src["mtime_ns"], src.get("image_hash"),
-                     entry_id, src["status"], src.get("reason", "")),
+                    (
+                        src["path"],
+                        src["size"],
+                        src["mtime_ns"],
+                        src.get("image_hash"),
+                        entry_id,
+                        src["status"],
+                        src.get("reason", ""),
+                    ),
                 )
     except BaseException:
         for item in items:

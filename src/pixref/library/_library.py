@@ -312,9 +312,7 @@ class Library:
                         "SELECT tag FROM entry_tags WHERE entry_id = ? ORDER BY tag", (entry_id,)
                     )
                 ]
-                db.execute(
-                    "UPDATE entries SET tags = ? WHERE id = ?", ("\n".join(tags), entry_id)
-                )
+                db.execute("UPDATE entries SET tags = ? WHERE id = ?", ("\n".join(tags), entry_id))
 
     def _update(self, ids: Iterable[int], column: str, value: Any) -> None:
         with self.store.write() as db:
@@ -338,8 +336,10 @@ class Library:
     def restore(self, ids: Iterable[int] | None = None) -> list[int]:
         """Bring entries back from the trash (all of it when ``ids`` is None)."""
         if ids is None:
-            ids = [r[0] for r in self.store.fetchall(
-                "SELECT id FROM entries WHERE deleted_utc IS NOT NULL")]
+            ids = [
+                r[0]
+                for r in self.store.fetchall("SELECT id FROM entries WHERE deleted_utc IS NOT NULL")
+            ]
         ids = list(ids)
         self._update(ids, "deleted_utc", None)
         return ids
@@ -347,8 +347,10 @@ class Library:
     def purge(self, ids: Iterable[int] | None = None) -> list[int]:
         """Delete trashed entries for good (rows first, then their now-unused files)."""
         if ids is None:
-            ids = [r[0] for r in self.store.fetchall(
-                "SELECT id FROM entries WHERE deleted_utc IS NOT NULL")]
+            ids = [
+                r[0]
+                for r in self.store.fetchall("SELECT id FROM entries WHERE deleted_utc IS NOT NULL")
+            ]
         ids = list(ids)
         files: list[str] = []
         with self.store.write() as db:
@@ -376,9 +378,7 @@ class Library:
         entry_id = parse_id(entry_id)
         row = self.store.fetchone("SELECT * FROM entries WHERE id = ?", (entry_id,))
         if row is None:
-            raise LibraryError(
-                f"no library entry {entry_id}; `pixref log list` shows the ids"
-            )
+            raise LibraryError(f"no library entry {entry_id}; `pixref log list` shows the ids")
         return self._entry(row)
 
     def search(self, query: Query | None = None) -> list[Entry]:

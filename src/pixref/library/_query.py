@@ -28,9 +28,7 @@ def _number(text: str, name: str, whole: bool) -> Number:
         return int(text) if whole else float(text)
     except ValueError:
         kind = "a whole number" if whole else "a number"
-        raise LibraryError(
-            f"`{name}` must be {kind} or a range like 6..8, got {text!r}"
-        ) from None
+        raise LibraryError(f"`{name}` must be {kind} or a range like 6..8, got {text!r}") from None
 
 
 def parse_range(text: str, name: str = "range", *, whole: bool = False) -> Range:

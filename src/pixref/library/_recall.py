@@ -44,8 +44,12 @@ def unsupported_flags(params: GenerationParams) -> list[str]:
     p = params
     missing = []
     for name, value in (
-        ("vae", p.vae), ("refiner", p.refiner), ("hires", p.hires), ("eta", p.eta),
-        ("controlnets", p.controlnets or None), ("inpaint", p.inpaint),
+        ("vae", p.vae),
+        ("refiner", p.refiner),
+        ("hires", p.hires),
+        ("eta", p.eta),
+        ("controlnets", p.controlnets or None),
+        ("inpaint", p.inpaint),
         ("denoising_strength", p.denoising_strength),
     ):
         if value is not None:

@@ -51,6 +51,10 @@ def record_generation(
         except LibraryError:
             pass  # --from was a file or an infotext, not a library id
     return lib.add(
-        image, params=params, infotext=infotext, kind=kind, parents=parents,
+        image,
+        params=params,
+        infotext=infotext,
+        kind=kind,
+        parents=parents,
         source_path=source_path,
     )
