@@ -87,3 +87,20 @@ def test_missing_and_foreign_loras_are_clear_errors(setup):
         resolve_loras("x <lora:nosuch:1>", models_dir=models_dir)
     with pytest.raises(ModelLoadError, match="sdxl"):
         run(models, models_dir, "x <lora:xl_only:1>")
+
+
+def test_textual_inversion_embedding_from_the_embeddings_folder(setup):
+    from pixref.engine import load_embeddings
+
+    models, models_dir = setup
+    folder = models_dir / "embeddings"
+    folder.mkdir(exist_ok=True)
+    vectors = torch.randn(2, 32, generator=torch.Generator().manual_seed(3)) * 5
+    save_file({"emb_params": vectors}, folder / "pxstyle.safetensors")
+    save_file({"emb_params": torch.zeros(1, 1024)}, folder / "other_width.safetensors")
+    embeddings = load_embeddings(models, models_dir=models_dir)
+    assert sorted(embeddings) == ["pxstyle"]  # the 1024-wide one is for another family
+    with_ti = generate(BASE.replace(prompt="a pxstyle knight"), models, embeddings=embeddings)
+    without = generate(BASE.replace(prompt="a pxstyle knight"), models)
+    assert not np.array_equal(pixels(with_ti), pixels(without))
+    assert f'TI hashes: "pxstyle: {embeddings["pxstyle"].short_hash}"' in with_ti.infotexts[0]

@@ -91,6 +91,7 @@ def _run(
 
     models = engine.load_models(model or params.model, models_dir=models_dir, device=device)
     loras = engine.resolve_loras(params.prompt, models_dir=models_dir)
+    embeddings = engine.load_embeddings(models, models_dir=models_dir)
     init = _open_image(init_image) if init_image is not None else None
     mask_image = _open_image(mask) if mask is not None else None
     total = params.steps * params.batch_size * params.batch_count
@@ -109,6 +110,7 @@ def _run(
             mask=mask_image,
             on_step=lambda event: progress.advance(task),
             loras=loras,
+            embeddings=embeddings,
         )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")

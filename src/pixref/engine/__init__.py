@@ -7,6 +7,7 @@ Importing this package is cheap; torch loads when a torch-side name is first use
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pixref.engine._embeddings import Embedding, load_embeddings
     from pixref.engine._generate import (
         GenerationError,
         Interrupted,
@@ -24,11 +25,15 @@ _LAZY = {
     "StepEvent": "pixref.engine._generate",
     "generate": "pixref.engine._generate",
     "load_models": "pixref.engine._load",
+    "Embedding": "pixref.engine._embeddings",
+    "load_embeddings": "pixref.engine._embeddings",
     "Lora": "pixref.engine._lora",
     "resolve_loras": "pixref.engine._lora",
 }
 
 __all__ = [
+    "Embedding",
+    "load_embeddings",
     "GenerationError",
     "Lora",
     "resolve_loras",

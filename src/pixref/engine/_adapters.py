@@ -9,7 +9,7 @@ reads as A1111's processing does.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -21,7 +21,6 @@ from pixref.engine.samplers import (
     ModelSigmas,
     img2img_sigmas,
     noise_scale,
-    records_ensd,
     resolve_schedule,
     sampler_knobs,
     sampler_spec,
@@ -106,16 +105,17 @@ def make_noise(
     models: Models, p: GenerationParams, seeds: Sequence[int], subseeds: Sequence[int]
 ) -> ImageNoise:
     channels = models.unet.config.out_channels
-    ensd = p.ensd if records_ensd(p.sampler, p.eta) else 0
+    # A1111 re-seeds step noise whenever ENSD is set (it records the key only for
+    # samplers where that matters), so the delta is always passed on.
     return ImageNoise(
         seeds,
         subseeds,
         float(p.variation_strength or 0.0),
         (channels, p.height // 8, p.width // 8),
         seed_resize_from=p.seed_resize_from,
-        rng=p.rng if p.rng in ("GPU", "CPU") else "GPU",
+        rng=p.rng,
         device=models.device,
-        ensd=ensd,
+        ensd=p.ensd,
     )
 
 
@@ -128,12 +128,15 @@ class Conds:
     warnings: tuple[str, ...]
 
 
-def _encoder(models: Models) -> PromptEncoder:
-    encoder = _encoders.get(models.unet)
-    if encoder is None:
-        encoder = PromptEncoder(models.text_encoders, _FAMILY[Arch(models.arch)])
-        _encoders[models.unet] = encoder
-    return encoder
+def _encoder(models: Models, embeddings: Mapping) -> PromptEncoder:
+    key = tuple(sorted((name, str(e.path)) for name, e in embeddings.items()))
+    cached = _encoders.get(models.unet)
+    if cached is None or cached[0] != key:
+        vectors = {name: e.vectors for name, e in embeddings.items()}
+        family = _FAMILY[Arch(models.arch)]
+        cached = (key, PromptEncoder(models.text_encoders, family, embeddings=vectors))
+        _encoders[models.unet] = cached
+    return cached[1]
 
 
 def _schedule(part, models: Models, time_ids: torch.Tensor | None) -> CondSchedule:
@@ -146,9 +149,11 @@ def _schedule(part, models: Models, time_ids: torch.Tensor | None) -> CondSchedu
     return at
 
 
-def encode_prompts(models: Models, p: GenerationParams, loras: Sequence = ()) -> Conds:
+def encode_prompts(
+    models: Models, p: GenerationParams, loras: Sequence = (), embeddings: Mapping | None = None
+) -> Conds:
     """Encode prompt and negative for ``p.steps`` denoiser calls (twice that for 2nd order)."""
-    encoder = _encoder(models)
+    encoder = _encoder(models, embeddings or {})
     spec = sampler_spec(p.sampler)
     calls = p.steps * 2 if spec.second_order else p.steps
     # LoRAs change the text encoders' weights, so they are part of the cache key.

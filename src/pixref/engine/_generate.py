@@ -9,7 +9,7 @@ editing, AND, and (later) ControlNet and the refiner switch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -18,6 +18,7 @@ from PIL import Image
 
 from pixref.engine import _adapters as adapters
 from pixref.engine._denoiser import Denoiser
+from pixref.engine._embeddings import Embedding
 from pixref.engine._images import (
     binary_mask,
     blur_mask,
@@ -32,6 +33,7 @@ from pixref.engine.samplers import records_ensd
 from pixref.infotext import format_infotext
 from pixref.metadata import VERSION_TAG
 from pixref.params import GenerationParams, Inpaint, PixrefError
+from pixref.prompt import find_embedding_names
 
 
 class GenerationError(PixrefError):
@@ -201,13 +203,15 @@ def generate(
     on_step: Callable[[StepEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     loras: Sequence[Lora] = (),
+    embeddings: Mapping[str, Embedding] | None = None,
 ) -> Result:
     """Generate ``params.batch_count`` batches of ``params.batch_size`` images.
 
     txt2img when ``init_image`` is None; img2img with ``init_image`` and
     ``params.denoising_strength``; inpainting with ``mask`` (white = regenerate)
     and ``params.inpaint`` settings. ``loras`` (from `resolve_loras`) are applied
-    for this call only.
+    for this call only; ``embeddings`` (from `load_embeddings`) are the
+    textual-inversion words the prompts may use.
 
     Raises
     ------
@@ -219,11 +223,30 @@ def generate(
     # 1. check
     job = check_inputs(params, models, init_image, mask)
     check_loras(models, loras)
+    extras = _Extras(tuple(loras), dict(embeddings or {}))
     with loras_applied(models, loras):
-        return _generate(params, models, job, init_image, mask, on_step, should_stop, loras)
+        return _generate(params, models, job, init_image, mask, on_step, should_stop, extras)
 
 
-def _generate(params, models, job, init_image, mask, on_step, should_stop, loras) -> Result:
+@dataclass(frozen=True)
+class _Extras:
+    """Extra networks of one call: LoRAs and textual-inversion embeddings."""
+
+    loras: tuple[Lora, ...]
+    embeddings: dict[str, Embedding]
+
+    def hashes(self, p: GenerationParams) -> dict[str, object]:
+        """``lora_hashes`` and A1111's ``TI hashes`` for the infotext."""
+        used = find_embedding_names(f"{p.prompt}\n{p.negative_prompt}", self.embeddings)
+        extra = p.extra
+        if used:
+            ti = ", ".join(f"{n}: {self.embeddings[n].short_hash}" for n in used)
+            extra = (*[kv for kv in extra if kv[0] != "TI hashes"], ("TI hashes", ti))
+        lora_hashes = tuple((lora.name, lora.short_hash) for lora in self.loras)
+        return {"lora_hashes": lora_hashes, "extra": extra}
+
+
+def _generate(params, models, job, init_image, mask, on_step, should_stop, extras) -> Result:
     p = replace(params, width=job.width, height=job.height)
     inpaint = None
     init_latent = init_pixels = None
@@ -237,7 +260,8 @@ def _generate(params, models, job, init_image, mask, on_step, should_stop, loras
         init_pixels = image
         init_latent = _to_latent(models, image)
     # 2. encode prompt
-    conds = adapters.encode_prompts(models, p, loras)
+    conds = adapters.encode_prompts(models, p, extras.loras, extras.embeddings)
+    network_hashes = extras.hashes(p)
     warnings = [*job.warnings, *conds.warnings]
     image_cond = _inpainting_model_conditioning(models, init_pixels, inpaint, job)
     images: list[Image.Image] = []
@@ -274,8 +298,7 @@ def _generate(params, models, job, init_image, mask, on_step, should_stop, loras
         for offset, image in enumerate(_to_images(models, latents)):
             images.append(_paste_back(image, inpaint) if inpaint is not None else image)
             image_params = _image_params(p, models, seeds[offset], subseeds[offset])
-            lora_hashes = tuple((lora.name, lora.short_hash) for lora in loras)
-            out_params.append(replace(image_params, lora_hashes=lora_hashes))
+            out_params.append(replace(image_params, **network_hashes))
     # 7. infotext
     return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(warnings))
 
