@@ -171,3 +171,19 @@ def test_ddim_sigmas_are_a1111_timesteps():
     sigmas = S.sigmas_for("DDIM", "Karras", 20, MODEL)  # timestep samplers ignore the type
     timesteps = MODEL.timestep(sigmas[:-1]).tolist()
     assert timesteps == list(np.arange(0, 1000, 50)[::-1] + 1)
+
+
+def test_model_sigmas_from_a_diffusers_config():
+    config = {
+        "num_train_timesteps": 1000,
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "beta_schedule": "scaled_linear",
+        "prediction_type": "v_prediction",
+    }
+    model = S.ModelSigmas.from_config(config)
+    assert torch.equal(model.sigmas, MODEL.sigmas) and model.v_prediction
+    assert model.scheduler_config == config
+    betas = 1 - MODEL.alphas_cumprod / torch.cat([torch.ones(1), MODEL.alphas_cumprod[:-1]])
+    rebuilt = S.ModelSigmas.from_config({"trained_betas": betas.tolist()})
+    torch.testing.assert_close(rebuilt.sigmas, MODEL.sigmas)

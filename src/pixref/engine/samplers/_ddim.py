@@ -25,23 +25,12 @@ def sample_ddim(
 
     ``sigmas`` are the training sigmas at A1111's timesteps (`sigmas_for` gives
     ``range(0, T, T // steps) + 1``, reversed, then 0). As A1111, the trailing 0
-    is not a step: the walk goes from timestep to timestep and ends at the
-    lowest one (t = 1), and what comes back is the DDPM-scale latent A1111
-    decodes. Each step is ``DDIMScheduler.step`` with that step's timestep.
-
-    Parameters
-    ----------
-    denoise, x, sigmas, on_step
-        As `sample_euler`; ``x`` is in k-diffusion scale at ``sigmas[0]``.
-    noise : StepNoise
-        Per-step noise when ``eta > 0`` (A1111's "Eta DDIM").
-    model : ModelSigmas
-        The model's training sigmas and scheduler config.
-
-    Returns
-    -------
-    x_vp : (B, C, H, W) float32 tensor
-        The DDPM-scale latent at the last timestep, ready to decode.
+    is not a step: the walk goes timestep to timestep, each a
+    ``DDIMScheduler.step``, and ends at the lowest (t = 1). ``x`` is in
+    k-diffusion scale at ``sigmas[0]``; ``model`` gives the training sigmas and
+    scheduler config; ``noise`` is drawn only when ``eta > 0`` ("Eta DDIM").
+    Returns the DDPM-scale ``(B, C, H, W)`` latent at the last timestep, the
+    one A1111 decodes.
     """
     timesteps = model.timestep(sigmas[sigmas > 0]).tolist()
     if len(timesteps) < 2:

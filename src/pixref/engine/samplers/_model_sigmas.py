@@ -27,7 +27,7 @@ def scaled_linear_alphas_cumprod(
     return torch.tensor(np.cumprod(1.0 - betas), dtype=torch.float32)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class ModelSigmas:
     """The discrete noise levels a model was trained on (k-diffusion's ``DiscreteSchedule``).
 
@@ -53,6 +53,33 @@ class ModelSigmas:
         """Build from a ``(T,)`` alphas_cumprod; float32 maths as k-diffusion's wrappers."""
         ac = alphas_cumprod.float()
         return cls(sigmas=((1 - ac) / ac) ** 0.5, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], *, is_sdxl: bool = False) -> ModelSigmas:
+        """Build from a diffusers scheduler config, with A1111's float64 beta maths.
+
+        Understands ``trained_betas`` and ``beta_schedule`` "scaled_linear" (SD's
+        ldm "linear") and "linear"; ``prediction_type`` "v_prediction" sets
+        `v_prediction`. The config is kept (read-only) for the timestep samplers.
+        """
+        n = int(config.get("num_train_timesteps", 1000))
+        start, end = config.get("beta_start", 0.00085), config.get("beta_end", 0.012)
+        schedule = config.get("beta_schedule", "scaled_linear")
+        if config.get("trained_betas") is not None:
+            betas = np.asarray(config["trained_betas"], dtype=np.float64)
+        elif schedule == "scaled_linear":
+            betas = np.linspace(start**0.5, end**0.5, n, dtype=np.float64) ** 2
+        elif schedule == "linear":
+            betas = np.linspace(start, end, n, dtype=np.float64)
+        else:
+            raise ValueError(f"beta_schedule {schedule!r} is not one SD checkpoints use")
+        ac = torch.tensor(np.cumprod(1.0 - betas), dtype=torch.float32)
+        return cls.from_alphas_cumprod(
+            ac,
+            v_prediction=config.get("prediction_type") == "v_prediction",
+            is_sdxl=is_sdxl,
+            scheduler_config=dict(config),
+        )
 
     @property
     def log_sigmas(self) -> Tensor:

@@ -13,7 +13,7 @@ from pixref.engine.samplers._model_sigmas import ModelSigmas
 LCM_ORIGINAL_STEPS = 50
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class LcmModelSigmas(ModelSigmas):
     """The model sigmas at LCM's 50 original timesteps; t maps to the real timestep.
 
