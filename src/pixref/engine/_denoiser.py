@@ -94,8 +94,12 @@ class Denoiser:
                 "text_embeds": torch.cat([c.pooled.expand(batch, -1) for c in conds]),
                 "time_ids": torch.cat([c.time_ids.expand(batch, -1) for c in conds]),
             }
-        out = self.unet(model_in, t, encoder_hidden_states=embeds, added_cond_kwargs=added)
-        out = out.sample if hasattr(out, "sample") else out
+        # The UNet runs in its own dtype (fp16 on CUDA); the sampler's maths stays float32.
+        dtype = embeds.dtype
+        out = self.unet(
+            model_in.to(dtype), t, encoder_hidden_states=embeds, added_cond_kwargs=added
+        )
+        out = (out.sample if hasattr(out, "sample") else out).float()
         x_all = x.repeat(n, 1, 1, 1)
         if self.prediction_type == "v_prediction":
             # k-diffusion's VDenoiser with sigma_data = 1.
