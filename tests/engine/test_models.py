@@ -509,3 +509,63 @@ def test_load_by_name_from_models_folder(a1111_root, tiny_models):
         "tiny-sdxl", models_dir=a1111_root / "models", config_dir=tiny_models["sdxl"].config_dir
     )
     assert (loaded.arch, loaded.name) == (Arch.sdxl, "tiny-sdxl")
+
+
+# --- CLI ------------------------------------------------------------------------------
+
+
+def test_cli_lists_models_as_json_and_hashes_on_request(a1111_root):
+    from typer.testing import CliRunner
+
+    from pixref.cli import app
+
+    runner = CliRunner()
+    args = ["models", "--models-dir", str(a1111_root / "models"), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    records = {r["name"]: r for r in json.loads(result.stdout)}
+    assert records["tiny-sdxl"]["arch"] == "sdxl" and records["tiny-sdxl"]["short_hash"] is None
+    assert records["pixelart"]["kind"] == "lora"
+    hashed = runner.invoke(app, [*args, "--hash", "--kind", "checkpoint"])
+    assert hashed.exit_code == 0, hashed.output
+    records = {r["name"]: r for r in json.loads(hashed.stdout)}
+    assert set(records) == {"tiny-sd1", "tiny-sdxl", "tiny-sd2-diffusers"}
+    sdxl = records["tiny-sdxl"]
+    assert sdxl["short_hash"] == _sha256(a1111_root / "models" / sdxl["path"])[:10]
+    table = runner.invoke(app, ["models", "--models-dir", str(a1111_root / "models")])
+    assert table.exit_code == 0 and sdxl["short_hash"] in table.stdout
+
+
+# --- the key mapping at full size (meta tensors: names and shapes only) ---------------
+
+
+@pytest.mark.parametrize(
+    ("arch", "diffusers_type"),
+    [("sd1", "v1"), ("sd2", "v2"), ("sdxl", "xl_base"), ("sdxl-refiner", "xl_refiner")],
+)
+def test_full_size_original_layout_round_trips_through_diffusers(arch, diffusers_type):
+    """Real-size key layouts: pixref detects them as diffusers does, and diffusers'
+    converters map `tiny.to_original_layout`'s names back onto every weight."""
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from diffusers.loaders import single_file_utils as sfu
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    folder = m.builtin_config_dir(arch)
+    with init_empty_weights(include_buffers=True):
+        unet = UNet2DConditionModel.from_config(UNet2DConditionModel.load_config(folder / "unet"))
+        vae = AutoencoderKL.from_config(AutoencoderKL.load_config(folder / "vae"))
+        encoders = tuple(
+            (CLIPTextModelWithProjection if sub.endswith("_2") else CLIPTextModel)(
+                CLIPTextConfig.from_pretrained(folder / sub)
+            )
+            for sub in Arch(arch).text_encoder_folders
+        )
+    original = tiny.to_original_layout(arch, unet, vae, encoders)
+    shapes = {k: tuple(v.shape) for k, v in original.items()}
+    assert m.detect_checkpoint(shapes).arch is FAMILY[arch]
+    assert sfu.infer_diffusers_model_type(original) == diffusers_type
+    unet_keys = sfu.convert_ldm_unet_checkpoint(original, dict(unet.config))
+    assert set(unet_keys) == set(unet.state_dict())
+    vae_keys = sfu.convert_ldm_vae_checkpoint(original, dict(vae.config))
+    assert set(vae_keys) == set(vae.state_dict())

@@ -76,9 +76,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import info, paths
+    from pixref.cli import info, models, paths
 
-    for module in (info, paths):
+    for module in (info, models, paths):
         module.register(app)
 
 

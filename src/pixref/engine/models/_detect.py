@@ -126,10 +126,14 @@ def detect_checkpoint(
 
 def _prefixes_present(keys: Iterable[str]) -> set[str]:
     present: set[str] = set()
+    last = ""
     for key in keys:
-        for prefix in _PREFIXES:
-            if key.startswith(prefix):
-                present.add(prefix)
+        # Keys come grouped by component, so the last prefix usually matches again.
+        if last and key.startswith(last):
+            continue
+        last = next((p for p in _PREFIXES if key.startswith(p)), "")
+        if last:
+            present.add(last)
     return present
 
 
