@@ -569,3 +569,25 @@ def test_full_size_original_layout_round_trips_through_diffusers(arch, diffusers
     assert set(unet_keys) == set(unet.state_dict())
     vae_keys = sfu.convert_ldm_vae_checkpoint(original, dict(vae.config))
     assert set(vae_keys) == set(vae.state_dict())
+
+
+@pytest.mark.parametrize(
+    ("arch", "old", "new"),
+    [
+        # SD 2.x in SGM layout (SD-Turbo): A1111's checkpoint_dict_replacements_sd2_turbo.
+        ("sd2", "cond_stage_model.", "conditioner.embedders.0."),
+        # CLIP saved by old transformers: A1111's checkpoint_dict_replacements_sd1.
+        ("sd1", "cond_stage_model.transformer.text_model.", "cond_stage_model.transformer."),
+    ],
+)
+def test_key_variants_a1111_accepts_load_the_same_weights(tiny_models, tmp_path, arch, old, new):
+    model = tiny_models[arch]
+    state = {
+        (new + k[len(old) :] if k.startswith(old) else k): v
+        for k, v in load_file(model.single_file).items()
+    }
+    path = tmp_path / "variant.safetensors"
+    save_file(state, path)
+    assert m.detect_checkpoint(m.read_safetensors_header(path).shapes).arch is FAMILY[arch]
+    loaded = _load(path, config_dir=model.config_dir, prediction_type="epsilon")
+    _assert_same_model(model, loaded)

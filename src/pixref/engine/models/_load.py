@@ -38,6 +38,7 @@ from pixref.engine.models._detect import (
     Detection,
     detect_checkpoint,
     detect_diffusers_folder,
+    normalize_original_keys,
     read_json_config,
 )
 from pixref.engine.models._errors import ModelLoadError
@@ -297,6 +298,7 @@ def _load_uncached(path: Path, vae_path: Path | None, options: _LoadOptions) -> 
 def _load_single_file(path: Path, options: _LoadOptions) -> Models:
     state_dict = _single_file.read_state_dict(path, allow_unsafe_pickle=options.allow_unsafe_pickle)
     found = detect_checkpoint({k: tuple(v.shape) for k, v in state_dict.items()}, name=path.name)
+    state_dict = normalize_original_keys(state_dict, found.arch)
     common = {"dtype": options.dtype, "device": options.device, "name": path.name}
     configs = options.configs_for(found.arch)
     unet = _single_file.load_unet(
