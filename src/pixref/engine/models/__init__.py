@@ -38,36 +38,36 @@ from pixref.engine.models._hashes import (
 from pixref.engine.models._header import SafetensorsHeader, read_safetensors_header
 
 if TYPE_CHECKING:
-    from pixref.engine.models._load import (
+    from pixref.engine.models._bundle import (
         VAE_TILING_MIN_PIXELS,
         Models,
         alphas_cumprod_from_config,
         builtin_config_dir,
-        clear_model_cache,
         configure_vae_tiling,
-        is_v_prediction_unet,
-        load_checkpoint,
     )
+    from pixref.engine.models._load import clear_model_cache, load_checkpoint
+    from pixref.engine.models._prediction import is_v_prediction_unet
 
 _TORCH_NAMES = {
-    "VAE_TILING_MIN_PIXELS",
-    "Models",
-    "alphas_cumprod_from_config",
-    "builtin_config_dir",
-    "clear_model_cache",
-    "configure_vae_tiling",
-    "is_v_prediction_unet",
-    "load_checkpoint",
+    "VAE_TILING_MIN_PIXELS": "_bundle",
+    "Models": "_bundle",
+    "alphas_cumprod_from_config": "_bundle",
+    "builtin_config_dir": "_bundle",
+    "configure_vae_tiling": "_bundle",
+    "clear_model_cache": "_load",
+    "load_checkpoint": "_load",
+    "is_v_prediction_unet": "_prediction",
 }
 
 
 def __getattr__(name: str) -> Any:
     # Import torch only when a loader is actually used.
-    if name in _TORCH_NAMES:
-        from pixref.engine.models import _load
+    module = _TORCH_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return getattr(_load, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [
