@@ -339,6 +339,56 @@ def test_loaded_models_are_cached_by_file_version(tiny_models, tmp_path):
     assert m.load_checkpoint(path, config_dir=config) is not first
 
 
+def test_model_cache_keeps_at_most_its_limit(tiny_models):
+    files = [tiny_models[a].single_file for a in ("sd1", "sd2")]
+    configs = [tiny_models[a].config_dir for a in ("sd1", "sd2")]
+    try:
+        m.set_model_cache_limit(1)
+        first = m.load_checkpoint(files[0], config_dir=configs[0], prediction_type="epsilon")
+        m.load_checkpoint(files[1], config_dir=configs[1], prediction_type="epsilon")
+        again = m.load_checkpoint(files[0], config_dir=configs[0], prediction_type="epsilon")
+        assert again is not first  # evicted by the second checkpoint
+    finally:
+        m.set_model_cache_limit(2)
+
+
+def test_half_precision_file_loads_as_float32_on_cpu(tiny_models, tmp_path):
+    model = tiny_models["sd1"]
+    half = {
+        k: v.half() if v.is_floating_point() else v for k, v in load_file(model.single_file).items()
+    }
+    path = tmp_path / "fp16.safetensors"
+    save_file(half, path)
+    loaded = _load(path, config_dir=model.config_dir)
+    for want, got in ((model.unet, loaded.unet), (model.text_encoders[0], loaded.text_encoders[0])):
+        got_state = got.state_dict()
+        for key, value in want.state_dict().items():
+            assert got_state[key].dtype == value.dtype, key
+            expected = value.half().to(value.dtype) if value.is_floating_point() else value
+            assert torch.equal(got_state[key], expected), key
+
+
+def test_vae_pickle_needs_the_flag_too(tiny_models, tmp_path):
+    model = tiny_models["sd1"]
+    vae_pt = tmp_path / "anime.vae.pt"
+    torch.save(load_file(model.vae_file), vae_pt)
+    with pytest.raises(ModelLoadError, match="anime.vae.pt` is a pickle"):
+        _load(model.single_file, config_dir=model.config_dir, vae=vae_pt)
+    loaded = _load(
+        model.single_file, config_dir=model.config_dir, vae=vae_pt, allow_unsafe_pickle=True
+    )
+    _assert_same_weights(model.vae, loaded.vae)
+    assert loaded.vae_name == "anime.vae.pt"
+
+
+def test_describe_model_file_gives_arch_and_hash(a1111_root):
+    lora = a1111_root / "models" / "lora" / "pixelart.safetensors"
+    info = m.describe_model_file(ModelKind.lora, lora, compute_hash=True)
+    assert (info.arch, info.name, info.short_hash) == ("sdxl", "pixelart", m.lora_short_hash(lora))
+    with pytest.raises(ModelLoadError, match="lora file not found"):
+        m.describe_model_file(ModelKind.lora, a1111_root / "missing.safetensors")
+
+
 def test_tokenizer_factory_fills_tokenizers(tiny_models):
     model = tiny_models["sdxl"]
     loaded = _load(

@@ -20,6 +20,7 @@ from pixref.engine.models._errors import ModelLoadError
 from pixref.engine.models._folder import (
     ModelInfo,
     ModelKind,
+    describe_model_file,
     find_checkpoint,
     find_model,
     find_vae,
@@ -45,7 +46,11 @@ if TYPE_CHECKING:
         builtin_config_dir,
         configure_vae_tiling,
     )
-    from pixref.engine.models._load import clear_model_cache, load_checkpoint
+    from pixref.engine.models._load import (
+        clear_model_cache,
+        load_checkpoint,
+        set_model_cache_limit,
+    )
     from pixref.engine.models._prediction import is_v_prediction_unet
 
 _TORCH_NAMES = {
@@ -56,6 +61,7 @@ _TORCH_NAMES = {
     "configure_vae_tiling": "_bundle",
     "clear_model_cache": "_load",
     "load_checkpoint": "_load",
+    "set_model_cache_limit": "_load",
     "is_v_prediction_unet": "_prediction",
 }
 
@@ -86,6 +92,7 @@ __all__ = [
     "checkpoint_short_hash",
     "clear_model_cache",
     "configure_vae_tiling",
+    "describe_model_file",
     "detect_checkpoint",
     "detect_controlnet_arch",
     "detect_diffusers_folder",
@@ -103,4 +110,5 @@ __all__ = [
     "load_checkpoint",
     "lora_short_hash",
     "read_safetensors_header",
+    "set_model_cache_limit",
 ]

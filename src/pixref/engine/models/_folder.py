@@ -185,6 +185,29 @@ def list_models(
     return sorted(infos, key=lambda i: (order.index(i.kind), i.relative.casefold()))
 
 
+def describe_model_file(
+    kind: ModelKind,
+    path: str | os.PathLike[str],
+    *,
+    compute_hash: bool = False,
+    cache: HashCache | None = None,
+) -> ModelInfo:
+    """Describe one model file (or diffusers folder) anywhere, as `list_models` would.
+
+    Use it to check, say, that a LoRA suits the loaded checkpoint (``.arch``) or to get
+    its A1111 hash (``.short_hash`` with ``compute_hash=True``).
+
+    Raises
+    ------
+    ModelLoadError
+        If ``path`` does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelLoadError(f"{kind.value} file not found: {path}")
+    return _describe(kind, path.parent, path, compute_hash, cache or HashCache(), None)
+
+
 def _model_files(kind: ModelKind, folder: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         here = Path(dirpath)

@@ -129,6 +129,14 @@ def clear_model_cache() -> None:
     _CACHE.clear()
 
 
+def set_model_cache_limit(limit: int) -> None:
+    """Keep at most ``limit`` loaded checkpoints (default 2: a base and its refiner)."""
+    if limit < 0:
+        raise ValueError(f"`limit` must be >= 0, got {limit}")
+    _CACHE.limit = limit
+    _CACHE.trim()
+
+
 # --- loading --------------------------------------------------------------------------
 
 
@@ -270,6 +278,9 @@ class _ModelCache:
     def put(self, key: tuple, models: Models) -> None:
         self._entries[key] = models
         self._entries.move_to_end(key)
+        self.trim()
+
+    def trim(self) -> None:
         while len(self._entries) > self.limit:
             self._entries.popitem(last=False)
             _free_accelerator_memory()
