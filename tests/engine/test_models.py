@@ -533,6 +533,9 @@ def test_find_checkpoint_by_name_filename_title_hash_and_path(a1111_root):
         assert m.find_checkpoint(query, models_dir=models) == sd1, query
     assert m.find_checkpoint("xl/tiny-sdxl", models_dir=models) == xl
     assert m.find_checkpoint(f"renamed [{short}]", models_dir=models) == sd1
+    legacy = m.legacy_model_hash(xl)  # pre-2023 infotexts carry this 8-hex hash
+    assert m.find_checkpoint(f"old-name [{legacy}]", models_dir=models) == xl
+    assert m.find_checkpoint(legacy, models_dir=models) == xl
     assert m.find_checkpoint("tiny-sd2-diffusers", models_dir=models).is_dir()
     with pytest.raises(ModelLoadError, match="did you mean tiny-sd1"):
         m.find_checkpoint("tiny-sd", models_dir=models)

@@ -69,7 +69,7 @@ _SHORT_HASH_DIGITS = {
     ModelKind.controlnet: 8,
 }
 _TITLE = re.compile(r"(?P<name>.*?)\s*\[(?P<hash>[0-9a-fA-F]{8,64})\]")
-_HEX = re.compile(r"[0-9a-fA-F]{10}")
+_HEX = re.compile(r"[0-9a-fA-F]{8}|[0-9a-fA-F]{10}")
 
 FileProgress = Callable[[Path, int, int], None]
 """Called as ``on_progress(path, bytes_done, bytes_total)`` while a file is hashed."""
@@ -342,7 +342,7 @@ def find_model(
     candidates = list_models(models_dir, kinds=(kind,), cache=cache)
     matches = _by_name(candidates, name)
     if wanted_hash and (len(matches) != 1):
-        matches = [i for i in (matches or candidates) if i.hash and i.hash.startswith(wanted_hash)]
+        matches = _by_hash(matches or candidates, wanted_hash)
     if len(matches) == 1:
         return matches[0].path
     if matches:
@@ -366,6 +366,17 @@ def _by_name(candidates: list[ModelInfo], name: str) -> list[ModelInfo]:
         if stem:
             return stem
     return []
+
+
+def _by_hash(candidates: list[ModelInfo], wanted: str) -> list[ModelInfo]:
+    """Candidates whose cached SHA-256 starts with ``wanted``, or, for the 8-hex hashes
+    of infotexts written before 2023, whose legacy hash equals it (as A1111 accepts)."""
+    found = [i for i in candidates if i.hash and i.hash.startswith(wanted)]
+    if found or len(wanted) != 8:
+        return found
+    return [
+        i for i in candidates if i.format != "diffusers" and legacy_model_hash(i.path) == wanted
+    ]
 
 
 def _strip_ext(relative: str) -> str:
