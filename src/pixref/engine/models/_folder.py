@@ -339,7 +339,7 @@ def find_model(
     name, wanted_hash = (title["name"], title["hash"].lower()) if title else (text, None)
     if not title and _HEX.fullmatch(text):
         wanted_hash = text.lower()
-    candidates = list_models(models_dir, kinds=(kind,), cache=cache)
+    candidates = _names_only(kind, models_dir, cache or HashCache())
     matches = _by_name(candidates, name)
     if wanted_hash and (len(matches) != 1):
         matches = _by_hash(matches or candidates, wanted_hash)
@@ -351,6 +351,28 @@ def find_model(
             f"{kind.value} `{text}` is ambiguous: {listed}; give the file name with its folder"
         )
     raise _not_found(kind, text, candidates, models_dir)
+
+
+def _names_only(
+    kind: ModelKind, models_dir: str | os.PathLike[str] | None, cache: HashCache
+) -> list[ModelInfo]:
+    # Resolving a name reads no headers: one stat and a cached-hash lookup per file.
+    found = []
+    for folder_kind, folder in kind_folders(models_dir):
+        if folder_kind is not kind:
+            continue
+        for path in _model_files(kind, folder):
+            relative = path.relative_to(folder).as_posix()
+            name = path.name if path.is_dir() else path.stem
+            addnet = kind is ModelKind.lora and path.suffix.lower() == ".safetensors"
+            digest = (
+                None
+                if path.is_dir()
+                else cached_hash("addnet" if addnet else "sha256", path, cache=cache)
+            )
+            fmt = "diffusers" if path.is_dir() else path.suffix.lower().lstrip(".")
+            found.append(ModelInfo(kind, name, path, relative, fmt, 0, hash=digest))
+    return found
 
 
 def _by_name(candidates: list[ModelInfo], name: str) -> list[ModelInfo]:
