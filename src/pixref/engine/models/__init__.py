@@ -17,13 +17,11 @@ from pixref.engine.models._detect import (
     detect_lora_arch,
 )
 from pixref.engine.models._errors import ModelLoadError
+from pixref.engine.models._find import find_checkpoint, find_model, find_vae
 from pixref.engine.models._folder import (
     ModelInfo,
     ModelKind,
     describe_model_file,
-    find_checkpoint,
-    find_model,
-    find_vae,
     kind_folders,
     list_models,
 )

@@ -32,7 +32,7 @@ from pixref.engine.models._detect import (
 )
 from pixref.engine.models._diffusers_folder import load_diffusers_folder
 from pixref.engine.models._errors import ModelLoadError
-from pixref.engine.models._folder import find_checkpoint, find_vae
+from pixref.engine.models._find import find_checkpoint, find_vae
 from pixref.engine.models._hashes import HashCache, checkpoint_short_hash
 from pixref.engine.models._prediction import PREDICTION_TYPES, single_file_prediction
 
