@@ -81,6 +81,11 @@ def test_unknown_layout_is_one_clear_line(keys, hint):
     assert "\n" not in str(error.value)
 
 
+def test_arch_family_and_default_size():
+    assert [a.family for a in Arch] == ["sd1", "sd2", "sd2", "sdxl", "sdxl-refiner"]
+    assert [a.default_size for a in Arch] == [512, 512, 768, 1024, 1024]
+
+
 def test_detects_lora_controlnet_and_embedding_arch():
     assert m.detect_lora_arch({"lora_te1_text_model_x.lora_down.weight": (4, 768)}) == "sdxl"
     sd1_lora = {
@@ -327,6 +332,8 @@ def test_separate_vae_replaces_the_checkpoints(tiny_models, tmp_path):
     _assert_same_weights(model.unet, loaded.unet)
     assert (loaded.vae_name, loaded.vae_path) == ("other-vae.safetensors", vae_file)
     assert loaded.vae_short_hash == _sha256(vae_file)[:10]
+    from_folder = _load(tiny_models["sd1"].diffusers_dir, vae=vae_file)
+    _assert_same_weights(other, from_folder.vae)
 
 
 def test_loaded_models_are_cached_by_file_version(tiny_models, tmp_path):

@@ -61,6 +61,14 @@ class Arch(StrEnum):
     sdxl_refiner = "sdxl-refiner"
 
     @property
+    def family(self) -> str:
+        """The architecture without the prediction type: "sd2-v" is "sd2".
+
+        LoRAs, ControlNets and embeddings are made per family (`detect_lora_arch`).
+        """
+        return "sd2" if self is Arch.sd2_v else self.value
+
+    @property
     def default_size(self) -> int:
         """The side length, in pixels, the architecture was trained at."""
         return {"sd1": 512, "sd2": 512, "sd2-v": 768}.get(self.value, 1024)

@@ -222,9 +222,8 @@ def _replace_vae(models: Models, vae_path: Path, options: _LoadOptions) -> Model
         vae_path, allow_unsafe_pickle=options.allow_unsafe_pickle
     )
     # A1111 VAE files hold bare ``encoder.*``/``decoder.*`` keys; some keep the prefix.
-    configs = (
-        options.configs_for(models.arch) if options.config_dir else builtin_config_dir(models.arch)
-    )
+    # A diffusers folder's own vae/config.json describes its VAE best.
+    configs = models.path if models.path.is_dir() else options.configs_for(models.arch)
     vae = _single_file.load_vae(
         state_dict,
         configs,
