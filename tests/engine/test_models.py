@@ -224,12 +224,23 @@ def test_sd2_prediction_type_override_and_yaml(tiny_models, tmp_path):
     assert _load(copy, config_dir=model.config_dir).arch is Arch.sd2
 
 
-def test_sd2_without_hints_uses_a1111s_unet_test(tiny_models):
+def test_sd2_without_hints_uses_a1111s_unet_test(tiny_models, monkeypatch):
+    from pixref.engine.models import _prediction
+
     model = tiny_models["sd2"]
+    real = _prediction.is_v_prediction_unet(model.unet)
     loaded = _load(model.single_file, config_dir=model.config_dir)
-    expected_v = m.is_v_prediction_unet(model.unet)
-    assert loaded.arch is (Arch.sd2_v if expected_v else Arch.sd2)
-    assert loaded.prediction_type == ("v_prediction" if expected_v else "epsilon")
+    assert loaded.arch is (Arch.sd2_v if real else Arch.sd2)
+    tested = []
+    monkeypatch.setattr(
+        _prediction, "is_v_prediction_unet", lambda unet: tested.append(unet) or not real
+    )
+    flipped = _load(model.single_file, config_dir=model.config_dir)
+    assert len(tested) == 1 and flipped.arch is (Arch.sd2 if real else Arch.sd2_v)
+    sd1 = tiny_models["sd1"]
+    _load(sd1.single_file, config_dir=sd1.config_dir)
+    _load(model.single_file, config_dir=model.config_dir, prediction_type="epsilon")
+    assert len(tested) == 1  # only SD 2.x without hints runs the test
 
 
 class _StubUNet(torch.nn.Module):
