@@ -128,21 +128,36 @@ def cached_hash(kind: str, path: str | os.PathLike[str], *, cache: HashCache | N
         return None
 
 
-def checkpoint_short_hash(path: str | os.PathLike[str], **kwargs) -> str:
+def checkpoint_short_hash(
+    path: str | os.PathLike[str],
+    *,
+    cache: HashCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> str:
     """A1111's ``Model hash`` / ``VAE hash``: first 10 hex digits of the file's SHA-256."""
-    return file_sha256(path, **kwargs)[:10]
+    return file_sha256(path, cache=cache, on_progress=on_progress)[:10]
 
 
-def lora_short_hash(path: str | os.PathLike[str], **kwargs) -> str:
+def lora_short_hash(
+    path: str | os.PathLike[str],
+    *,
+    cache: HashCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> str:
     """A1111's ``Lora hashes`` entry: first 12 hex digits of the addnet hash."""
     if Path(path).suffix.lower() == ".safetensors":
-        return addnet_sha256(path, **kwargs)[:12]
-    return file_sha256(path, **kwargs)[:12]
+        return addnet_sha256(path, cache=cache, on_progress=on_progress)[:12]
+    return file_sha256(path, cache=cache, on_progress=on_progress)[:12]
 
 
-def embedding_short_hash(path: str | os.PathLike[str], **kwargs) -> str:
+def embedding_short_hash(
+    path: str | os.PathLike[str],
+    *,
+    cache: HashCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> str:
     """A1111's ``TI hashes`` entry: first 12 hex digits of the file's SHA-256."""
-    return file_sha256(path, **kwargs)[:12]
+    return file_sha256(path, cache=cache, on_progress=on_progress)[:12]
 
 
 def legacy_model_hash(path: str | os.PathLike[str]) -> str:
