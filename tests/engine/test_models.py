@@ -81,6 +81,11 @@ def test_unknown_layout_is_one_clear_line(keys, hint):
     assert "\n" not in str(error.value)
 
 
+def test_arch_family_and_default_size():
+    assert [a.family for a in Arch] == ["sd1", "sd2", "sd2", "sdxl", "sdxl-refiner"]
+    assert [a.default_size for a in Arch] == [512, 512, 768, 1024, 1024]
+
+
 def test_detects_lora_controlnet_and_embedding_arch():
     assert m.detect_lora_arch({"lora_te1_text_model_x.lora_down.weight": (4, 768)}) == "sdxl"
     sd1_lora = {
@@ -219,12 +224,23 @@ def test_sd2_prediction_type_override_and_yaml(tiny_models, tmp_path):
     assert _load(copy, config_dir=model.config_dir).arch is Arch.sd2
 
 
-def test_sd2_without_hints_uses_a1111s_unet_test(tiny_models):
+def test_sd2_without_hints_uses_a1111s_unet_test(tiny_models, monkeypatch):
+    from pixref.engine.models import _prediction
+
     model = tiny_models["sd2"]
+    real = _prediction.is_v_prediction_unet(model.unet)
     loaded = _load(model.single_file, config_dir=model.config_dir)
-    expected_v = m.is_v_prediction_unet(model.unet)
-    assert loaded.arch is (Arch.sd2_v if expected_v else Arch.sd2)
-    assert loaded.prediction_type == ("v_prediction" if expected_v else "epsilon")
+    assert loaded.arch is (Arch.sd2_v if real else Arch.sd2)
+    tested = []
+    monkeypatch.setattr(
+        _prediction, "is_v_prediction_unet", lambda unet: tested.append(unet) or not real
+    )
+    flipped = _load(model.single_file, config_dir=model.config_dir)
+    assert len(tested) == 1 and flipped.arch is (Arch.sd2 if real else Arch.sd2_v)
+    sd1 = tiny_models["sd1"]
+    _load(sd1.single_file, config_dir=sd1.config_dir)
+    _load(model.single_file, config_dir=model.config_dir, prediction_type="epsilon")
+    assert len(tested) == 1  # only SD 2.x without hints runs the test
 
 
 class _StubUNet(torch.nn.Module):
@@ -327,6 +343,8 @@ def test_separate_vae_replaces_the_checkpoints(tiny_models, tmp_path):
     _assert_same_weights(model.unet, loaded.unet)
     assert (loaded.vae_name, loaded.vae_path) == ("other-vae.safetensors", vae_file)
     assert loaded.vae_short_hash == _sha256(vae_file)[:10]
+    from_folder = _load(tiny_models["sd1"].diffusers_dir, vae=vae_file)
+    _assert_same_weights(other, from_folder.vae)
 
 
 def test_loaded_models_are_cached_by_file_version(tiny_models, tmp_path):
@@ -337,6 +355,56 @@ def test_loaded_models_are_cached_by_file_version(tiny_models, tmp_path):
     assert m.load_checkpoint(path, config_dir=config, use_cache=False) is not first
     os.utime(path, ns=(1, 1))
     assert m.load_checkpoint(path, config_dir=config) is not first
+
+
+def test_model_cache_keeps_at_most_its_limit(tiny_models):
+    files = [tiny_models[a].single_file for a in ("sd1", "sd2")]
+    configs = [tiny_models[a].config_dir for a in ("sd1", "sd2")]
+    try:
+        m.set_model_cache_limit(1)
+        first = m.load_checkpoint(files[0], config_dir=configs[0], prediction_type="epsilon")
+        m.load_checkpoint(files[1], config_dir=configs[1], prediction_type="epsilon")
+        again = m.load_checkpoint(files[0], config_dir=configs[0], prediction_type="epsilon")
+        assert again is not first  # evicted by the second checkpoint
+    finally:
+        m.set_model_cache_limit(2)
+
+
+def test_half_precision_file_loads_as_float32_on_cpu(tiny_models, tmp_path):
+    model = tiny_models["sd1"]
+    half = {
+        k: v.half() if v.is_floating_point() else v for k, v in load_file(model.single_file).items()
+    }
+    path = tmp_path / "fp16.safetensors"
+    save_file(half, path)
+    loaded = _load(path, config_dir=model.config_dir)
+    for want, got in ((model.unet, loaded.unet), (model.text_encoders[0], loaded.text_encoders[0])):
+        got_state = got.state_dict()
+        for key, value in want.state_dict().items():
+            assert got_state[key].dtype == value.dtype, key
+            expected = value.half().to(value.dtype) if value.is_floating_point() else value
+            assert torch.equal(got_state[key], expected), key
+
+
+def test_vae_pickle_needs_the_flag_too(tiny_models, tmp_path):
+    model = tiny_models["sd1"]
+    vae_pt = tmp_path / "anime.vae.pt"
+    torch.save(load_file(model.vae_file), vae_pt)
+    with pytest.raises(ModelLoadError, match="anime.vae.pt` is a pickle"):
+        _load(model.single_file, config_dir=model.config_dir, vae=vae_pt)
+    loaded = _load(
+        model.single_file, config_dir=model.config_dir, vae=vae_pt, allow_unsafe_pickle=True
+    )
+    _assert_same_weights(model.vae, loaded.vae)
+    assert loaded.vae_name == "anime.vae.pt"
+
+
+def test_describe_model_file_gives_arch_and_hash(a1111_root):
+    lora = a1111_root / "models" / "lora" / "pixelart.safetensors"
+    info = m.describe_model_file(ModelKind.lora, lora, compute_hash=True)
+    assert (info.arch, info.name, info.short_hash) == ("sdxl", "pixelart", m.lora_short_hash(lora))
+    with pytest.raises(ModelLoadError, match="lora file not found"):
+        m.describe_model_file(ModelKind.lora, a1111_root / "missing.safetensors")
 
 
 def test_tokenizer_factory_fills_tokenizers(tiny_models):
@@ -483,6 +551,9 @@ def test_find_checkpoint_by_name_filename_title_hash_and_path(a1111_root):
         assert m.find_checkpoint(query, models_dir=models) == sd1, query
     assert m.find_checkpoint("xl/tiny-sdxl", models_dir=models) == xl
     assert m.find_checkpoint(f"renamed [{short}]", models_dir=models) == sd1
+    legacy = m.legacy_model_hash(xl)  # pre-2023 infotexts carry this 8-hex hash
+    assert m.find_checkpoint(f"old-name [{legacy}]", models_dir=models) == xl
+    assert m.find_checkpoint(legacy, models_dir=models) == xl
     assert m.find_checkpoint("tiny-sd2-diffusers", models_dir=models).is_dir()
     with pytest.raises(ModelLoadError, match="did you mean tiny-sd1"):
         m.find_checkpoint("tiny-sd", models_dir=models)
@@ -509,3 +580,85 @@ def test_load_by_name_from_models_folder(a1111_root, tiny_models):
         "tiny-sdxl", models_dir=a1111_root / "models", config_dir=tiny_models["sdxl"].config_dir
     )
     assert (loaded.arch, loaded.name) == (Arch.sdxl, "tiny-sdxl")
+
+
+# --- CLI ------------------------------------------------------------------------------
+
+
+def test_cli_lists_models_as_json_and_hashes_on_request(a1111_root):
+    from typer.testing import CliRunner
+
+    from pixref.cli import app
+
+    runner = CliRunner()
+    args = ["models", "--models-dir", str(a1111_root / "models"), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    records = {r["name"]: r for r in json.loads(result.stdout)}
+    assert records["tiny-sdxl"]["arch"] == "sdxl" and records["tiny-sdxl"]["short_hash"] is None
+    assert records["pixelart"]["kind"] == "lora"
+    hashed = runner.invoke(app, [*args, "--hash", "--kind", "checkpoint"])
+    assert hashed.exit_code == 0, hashed.output
+    records = {r["name"]: r for r in json.loads(hashed.stdout)}
+    assert set(records) == {"tiny-sd1", "tiny-sdxl", "tiny-sd2-diffusers"}
+    sdxl = records["tiny-sdxl"]
+    assert sdxl["short_hash"] == _sha256(a1111_root / "models" / sdxl["path"])[:10]
+    table = runner.invoke(app, ["models", "--models-dir", str(a1111_root / "models")])
+    assert table.exit_code == 0 and sdxl["short_hash"] in table.stdout
+
+
+# --- the key mapping at full size (meta tensors: names and shapes only) ---------------
+
+
+@pytest.mark.parametrize(
+    ("arch", "diffusers_type"),
+    [("sd1", "v1"), ("sd2", "v2"), ("sdxl", "xl_base"), ("sdxl-refiner", "xl_refiner")],
+)
+def test_full_size_original_layout_round_trips_through_diffusers(arch, diffusers_type):
+    """Real-size key layouts: pixref detects them as diffusers does, and diffusers'
+    converters map `tiny.to_original_layout`'s names back onto every weight."""
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from diffusers.loaders import single_file_utils as sfu
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    folder = m.builtin_config_dir(arch)
+    with init_empty_weights(include_buffers=True):
+        unet = UNet2DConditionModel.from_config(UNet2DConditionModel.load_config(folder / "unet"))
+        vae = AutoencoderKL.from_config(AutoencoderKL.load_config(folder / "vae"))
+        encoders = tuple(
+            (CLIPTextModelWithProjection if sub.endswith("_2") else CLIPTextModel)(
+                CLIPTextConfig.from_pretrained(folder / sub)
+            )
+            for sub in Arch(arch).text_encoder_folders
+        )
+    original = tiny.to_original_layout(arch, unet, vae, encoders)
+    shapes = {k: tuple(v.shape) for k, v in original.items()}
+    assert m.detect_checkpoint(shapes).arch is FAMILY[arch]
+    assert sfu.infer_diffusers_model_type(original) == diffusers_type
+    unet_keys = sfu.convert_ldm_unet_checkpoint(original, dict(unet.config))
+    assert set(unet_keys) == set(unet.state_dict())
+    vae_keys = sfu.convert_ldm_vae_checkpoint(original, dict(vae.config))
+    assert set(vae_keys) == set(vae.state_dict())
+
+
+@pytest.mark.parametrize(
+    ("arch", "old", "new"),
+    [
+        # SD 2.x in SGM layout (SD-Turbo): A1111's checkpoint_dict_replacements_sd2_turbo.
+        ("sd2", "cond_stage_model.", "conditioner.embedders.0."),
+        # CLIP saved by old transformers: A1111's checkpoint_dict_replacements_sd1.
+        ("sd1", "cond_stage_model.transformer.text_model.", "cond_stage_model.transformer."),
+    ],
+)
+def test_key_variants_a1111_accepts_load_the_same_weights(tiny_models, tmp_path, arch, old, new):
+    model = tiny_models[arch]
+    state = {
+        (new + k[len(old) :] if k.startswith(old) else k): v
+        for k, v in load_file(model.single_file).items()
+    }
+    path = tmp_path / "variant.safetensors"
+    save_file(state, path)
+    assert m.detect_checkpoint(m.read_safetensors_header(path).shapes).arch is FAMILY[arch]
+    loaded = _load(path, config_dir=model.config_dir, prediction_type="epsilon")
+    _assert_same_model(model, loaded)

@@ -17,12 +17,11 @@ from pixref.engine.models._detect import (
     detect_lora_arch,
 )
 from pixref.engine.models._errors import ModelLoadError
+from pixref.engine.models._find import find_checkpoint, find_model, find_vae
 from pixref.engine.models._folder import (
     ModelInfo,
     ModelKind,
-    find_checkpoint,
-    find_model,
-    find_vae,
+    describe_model_file,
     kind_folders,
     list_models,
 )
@@ -38,36 +37,41 @@ from pixref.engine.models._hashes import (
 from pixref.engine.models._header import SafetensorsHeader, read_safetensors_header
 
 if TYPE_CHECKING:
-    from pixref.engine.models._load import (
+    from pixref.engine.models._bundle import (
         VAE_TILING_MIN_PIXELS,
         Models,
         alphas_cumprod_from_config,
         builtin_config_dir,
-        clear_model_cache,
         configure_vae_tiling,
-        is_v_prediction_unet,
-        load_checkpoint,
     )
+    from pixref.engine.models._load import (
+        clear_model_cache,
+        load_checkpoint,
+        set_model_cache_limit,
+    )
+    from pixref.engine.models._prediction import is_v_prediction_unet
 
 _TORCH_NAMES = {
-    "VAE_TILING_MIN_PIXELS",
-    "Models",
-    "alphas_cumprod_from_config",
-    "builtin_config_dir",
-    "clear_model_cache",
-    "configure_vae_tiling",
-    "is_v_prediction_unet",
-    "load_checkpoint",
+    "VAE_TILING_MIN_PIXELS": "_bundle",
+    "Models": "_bundle",
+    "alphas_cumprod_from_config": "_bundle",
+    "builtin_config_dir": "_bundle",
+    "configure_vae_tiling": "_bundle",
+    "clear_model_cache": "_load",
+    "load_checkpoint": "_load",
+    "set_model_cache_limit": "_load",
+    "is_v_prediction_unet": "_prediction",
 }
 
 
 def __getattr__(name: str) -> Any:
     # Import torch only when a loader is actually used.
-    if name in _TORCH_NAMES:
-        from pixref.engine.models import _load
+    module = _TORCH_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return getattr(_load, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [
@@ -86,6 +90,7 @@ __all__ = [
     "checkpoint_short_hash",
     "clear_model_cache",
     "configure_vae_tiling",
+    "describe_model_file",
     "detect_checkpoint",
     "detect_controlnet_arch",
     "detect_diffusers_folder",
@@ -103,4 +108,5 @@ __all__ = [
     "load_checkpoint",
     "lora_short_hash",
     "read_safetensors_header",
+    "set_model_cache_limit",
 ]

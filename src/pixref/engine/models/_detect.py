@@ -6,9 +6,13 @@ model is classified exactly like a 7 GB one. The rules follow A1111's
 
 - SDXL base: ``conditioner.embedders.1.model.*`` (OpenCLIP bigG) with
   ``conditioner.embedders.0.transformer.*`` (CLIP ViT-L).
-- SDXL refiner: only ``conditioner.embedders.0.model.*`` (OpenCLIP bigG).
-- SD 2.x: ``cond_stage_model.model.*`` (OpenCLIP ViT-H).
-- SD 1.x: ``cond_stage_model.transformer.*`` (CLIP ViT-L).
+- SDXL refiner: only ``conditioner.embedders.0.model.*`` (OpenCLIP bigG) and a UNet
+  with SDXL's extra embedding (``label_emb``).
+- SD 2.x: ``cond_stage_model.model.*`` (OpenCLIP ViT-H), or SGM's
+  ``conditioner.embedders.0.model.*`` without ``label_emb`` (SD-Turbo), which
+  `normalize_original_keys` renames as A1111 does.
+- SD 1.x: ``cond_stage_model.transformer.*`` (CLIP ViT-L); old files without the
+  ``text_model.`` level are renamed too.
 - Inpainting: the UNet's input convolution takes 9 channels (4 latent + 4 masked
   image latent + 1 mask) instead of 4.
 
@@ -55,6 +59,14 @@ class Arch(StrEnum):
     sd2_v = "sd2-v"
     sdxl = "sdxl"
     sdxl_refiner = "sdxl-refiner"
+
+    @property
+    def family(self) -> str:
+        """The architecture without the prediction type: "sd2-v" is "sd2".
+
+        LoRAs, ControlNets and embeddings are made per family (`detect_lora_arch`).
+        """
+        return "sd2" if self is Arch.sd2_v else self.value
 
     @property
     def default_size(self) -> int:
@@ -114,7 +126,8 @@ def detect_checkpoint(
     if SDXL_TEXT2_PREFIX in present and SDXL_TEXT1_PREFIX in present:
         arch = Arch.sdxl
     elif REFINER_TEXT_PREFIX in present:
-        arch = Arch.sdxl_refiner
+        has_label_emb = UNET_PREFIX + "label_emb.0.0.weight" in shapes
+        arch = Arch.sdxl_refiner if has_label_emb else Arch.sd2
     elif SD2_TEXT_PREFIX in present:
         arch = Arch.sd2
     elif SD1_TEXT_PREFIX in present:
@@ -124,12 +137,44 @@ def detect_checkpoint(
     return Detection(arch, _is_inpainting(shapes, name))
 
 
+def normalize_original_keys(state_dict: dict, arch: Arch) -> dict:
+    """Rename the key variants A1111 accepts to the layout diffusers' converters expect.
+
+    Follows A1111's ``checkpoint_dict_replacements_sd1`` (CLIP keys saved without the
+    ``text_model.`` level by old transformers) and ``checkpoint_dict_replacements_sd2_turbo``
+    (SD 2.x in SGM layout). Returns ``state_dict`` itself when nothing needs renaming.
+    """
+    if arch is Arch.sd2 and REFINER_TEXT_PREFIX in _prefixes_present(state_dict):
+        return {
+            _replace_prefix(k, "conditioner.embedders.0.", "cond_stage_model."): v
+            for k, v in state_dict.items()
+        }
+    old_clip = SD1_TEXT_PREFIX + "embeddings."
+    if arch is Arch.sd1 and any(k.startswith(old_clip) for k in state_dict):
+        return {_sd1_text_key(k): v for k, v in state_dict.items()}
+    return state_dict
+
+
+def _replace_prefix(key: str, old: str, new: str) -> str:
+    return new + key[len(old) :] if key.startswith(old) else key
+
+
+def _sd1_text_key(key: str) -> str:
+    for part in ("embeddings.", "encoder.", "final_layer_norm."):
+        key = _replace_prefix(key, SD1_TEXT_PREFIX + part, SD1_TEXT_PREFIX + "text_model." + part)
+    return key
+
+
 def _prefixes_present(keys: Iterable[str]) -> set[str]:
     present: set[str] = set()
+    last = ""
     for key in keys:
-        for prefix in _PREFIXES:
-            if key.startswith(prefix):
-                present.add(prefix)
+        # Keys come grouped by component, so the last prefix usually matches again.
+        if last and key.startswith(last):
+            continue
+        last = next((p for p in _PREFIXES if key.startswith(p)), "")
+        if last:
+            present.add(last)
     return present
 
 

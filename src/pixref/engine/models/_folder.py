@@ -1,4 +1,4 @@
-"""The models folder in A1111's layout: listing and finding files by name (torch-free).
+"""The models folder in A1111's layout: what is in it, and what each file is (torch-free).
 
 A user can point pixref at an existing A1111 ``models`` folder::
 
@@ -12,9 +12,7 @@ and sub-folders are searched as A1111 does. A1111 keeps ``embeddings/`` beside
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -68,8 +66,6 @@ _SHORT_HASH_DIGITS = {
     ModelKind.embedding: 12,
     ModelKind.controlnet: 8,
 }
-_TITLE = re.compile(r"(?P<name>.*?)\s*\[(?P<hash>[0-9a-fA-F]{8,64})\]")
-_HEX = re.compile(r"[0-9a-fA-F]{10}")
 
 FileProgress = Callable[[Path, int, int], None]
 """Called as ``on_progress(path, bytes_done, bytes_total)`` while a file is hashed."""
@@ -179,13 +175,36 @@ def list_models(
     for kind, folder in kind_folders(models_dir):
         if kinds is not None and kind not in kinds:
             continue
-        for path in _model_files(kind, folder):
+        for path in model_files(kind, folder):
             infos.append(_describe(kind, folder, path, compute_hashes, cache, on_progress))
     order = list(ModelKind)
     return sorted(infos, key=lambda i: (order.index(i.kind), i.relative.casefold()))
 
 
-def _model_files(kind: ModelKind, folder: Path) -> Iterator[Path]:
+def describe_model_file(
+    kind: ModelKind,
+    path: str | os.PathLike[str],
+    *,
+    compute_hash: bool = False,
+    cache: HashCache | None = None,
+) -> ModelInfo:
+    """Describe one model file (or diffusers folder) anywhere, as `list_models` would.
+
+    Use it to check, say, that a LoRA suits the loaded checkpoint (``.arch``) or to get
+    its A1111 hash (``.short_hash`` with ``compute_hash=True``).
+
+    Raises
+    ------
+    ModelLoadError
+        If ``path`` does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelLoadError(f"{kind.value} file not found: {path}")
+    return _describe(kind, path.parent, path, compute_hash, cache or HashCache(), None)
+
+
+def model_files(kind: ModelKind, folder: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         here = Path(dirpath)
         if kind is ModelKind.checkpoint:
@@ -265,100 +284,3 @@ def _hash_for(
     progress = (lambda done, total: on_progress(path, done, total)) if on_progress else None
     hasher = addnet_sha256 if addnet else file_sha256
     return hasher(path, cache=cache, on_progress=progress)
-
-
-# --- finding one model ----------------------------------------------------------------
-
-
-def find_checkpoint(
-    name_or_path: str | os.PathLike[str],
-    *,
-    models_dir: str | os.PathLike[str] | None = None,
-    cache: HashCache | None = None,
-) -> Path:
-    """Resolve a checkpoint given as A1111 would accept it.
-
-    Accepts a path to a file or diffusers folder; a name with or without extension
-    (``juggernautXL_v7``, ``juggernautXL_v7.safetensors``, ``sdxl/juggernautXL_v7``);
-    an A1111 title ``name [hash]``; or a bare 10-hex short hash of a hashed file.
-
-    Raises
-    ------
-    ModelLoadError
-        If nothing matches, or several files match equally well.
-    """
-    return find_model(ModelKind.checkpoint, name_or_path, models_dir=models_dir, cache=cache)
-
-
-def find_vae(
-    name_or_path: str | os.PathLike[str],
-    *,
-    models_dir: str | os.PathLike[str] | None = None,
-    cache: HashCache | None = None,
-) -> Path:
-    """Resolve a VAE file by path, name or title, like `find_checkpoint`."""
-    return find_model(ModelKind.vae, name_or_path, models_dir=models_dir, cache=cache)
-
-
-def find_model(
-    kind: ModelKind,
-    name_or_path: str | os.PathLike[str],
-    *,
-    models_dir: str | os.PathLike[str] | None = None,
-    cache: HashCache | None = None,
-) -> Path:
-    """Resolve a model of ``kind`` by path, name, A1111 title or cached short hash."""
-    direct = Path(name_or_path).expanduser()
-    if direct.exists():
-        return direct
-    text = str(name_or_path).strip()
-    title = _TITLE.fullmatch(text)
-    name, wanted_hash = (title["name"], title["hash"].lower()) if title else (text, None)
-    if not title and _HEX.fullmatch(text):
-        wanted_hash = text.lower()
-    candidates = list_models(models_dir, kinds=(kind,), cache=cache)
-    matches = _by_name(candidates, name)
-    if wanted_hash and (len(matches) != 1):
-        matches = [i for i in (matches or candidates) if i.hash and i.hash.startswith(wanted_hash)]
-    if len(matches) == 1:
-        return matches[0].path
-    if matches:
-        listed = ", ".join(i.relative for i in matches)
-        raise ModelLoadError(
-            f"{kind.value} `{text}` is ambiguous: {listed}; give the file name with its folder"
-        )
-    raise _not_found(kind, text, candidates, models_dir)
-
-
-def _by_name(candidates: list[ModelInfo], name: str) -> list[ModelInfo]:
-    name = name.replace("\\", "/")
-    for same in (str.__eq__, lambda a, b: a.casefold() == b.casefold()):
-        exact = [i for i in candidates if same(i.relative, name)]
-        if exact:
-            return exact
-        no_ext = [i for i in candidates if same(_strip_ext(i.relative), name)]
-        if no_ext:
-            return no_ext
-        stem = [i for i in candidates if same(i.name, name)]
-        if stem:
-            return stem
-    return []
-
-
-def _strip_ext(relative: str) -> str:
-    head, dot, ext = relative.rpartition(".")
-    return head if dot and "/" not in ext else relative
-
-
-def _not_found(
-    kind: ModelKind, text: str, candidates: list[ModelInfo], models_dir: object
-) -> ModelLoadError:
-    folders = ", ".join(str(f) for k, f in kind_folders(models_dir) if k is kind)
-    where = (
-        f"in {folders}"
-        if folders
-        else f"(no {kind.value} folder in {models_dir or paths().models})"
-    )
-    close = difflib.get_close_matches(text, [i.name for i in candidates], n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; `pixref models` lists them"
-    return ModelLoadError(f"no {kind.value} named `{text}` {where}{hint}")

@@ -52,6 +52,8 @@ class HashCache:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_hash_cache_path()
+        self._data: dict = {}
+        self._stamp: tuple[int, int] | None = None
 
     def get(self, kind: str, file: Path) -> str | None:
         """The cached ``kind`` ("sha256" or "addnet") hash of ``file``, if still valid."""
@@ -77,12 +79,18 @@ class HashCache:
         write_bytes_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 
     def _load(self) -> dict:
+        # Re-read only when the file changed (another process may have added hashes).
         try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp != self._stamp:
+                data = json.loads(self.path.read_text("utf-8"))
+                self._data = data if isinstance(data, dict) else {}
+                self._stamp = stamp
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             # A missing or damaged cache only costs re-hashing.
-            return {"version": _CACHE_VERSION}
-        return data if isinstance(data, dict) else {"version": _CACHE_VERSION}
+            self._data, self._stamp = {}, None
+        return self._data
 
 
 def file_sha256(
@@ -120,21 +128,36 @@ def cached_hash(kind: str, path: str | os.PathLike[str], *, cache: HashCache | N
         return None
 
 
-def checkpoint_short_hash(path: str | os.PathLike[str], **kwargs) -> str:
+def checkpoint_short_hash(
+    path: str | os.PathLike[str],
+    *,
+    cache: HashCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> str:
     """A1111's ``Model hash`` / ``VAE hash``: first 10 hex digits of the file's SHA-256."""
-    return file_sha256(path, **kwargs)[:10]
+    return file_sha256(path, cache=cache, on_progress=on_progress)[:10]
 
 
-def lora_short_hash(path: str | os.PathLike[str], **kwargs) -> str:
+def lora_short_hash(
+    path: str | os.PathLike[str],
+    *,
+    cache: HashCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> str:
     """A1111's ``Lora hashes`` entry: first 12 hex digits of the addnet hash."""
     if Path(path).suffix.lower() == ".safetensors":
-        return addnet_sha256(path, **kwargs)[:12]
-    return file_sha256(path, **kwargs)[:12]
+        return addnet_sha256(path, cache=cache, on_progress=on_progress)[:12]
+    return file_sha256(path, cache=cache, on_progress=on_progress)[:12]
 
 
-def embedding_short_hash(path: str | os.PathLike[str], **kwargs) -> str:
+def embedding_short_hash(
+    path: str | os.PathLike[str],
+    *,
+    cache: HashCache | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> str:
     """A1111's ``TI hashes`` entry: first 12 hex digits of the file's SHA-256."""
-    return file_sha256(path, **kwargs)[:12]
+    return file_sha256(path, cache=cache, on_progress=on_progress)[:12]
 
 
 def legacy_model_hash(path: str | os.PathLike[str]) -> str:

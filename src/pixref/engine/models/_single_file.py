@@ -59,7 +59,7 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
         return load_file(path, device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelLoadError(
-            f"`{path.name}` could not be read as safetensors ({_first_line(exc)}); "
+            f"`{path.name}` could not be read as safetensors ({first_line(exc)}); "
             "re-download or re-export it"
         ) from None
 
@@ -75,7 +75,7 @@ def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
         raise ModelLoadError(f"model file not found: {path}") from None
     except Exception as exc:  # torch raises many types for damaged archives
         raise ModelLoadError(
-            f"`{path.name}` could not be read as a torch checkpoint ({_first_line(exc)}); "
+            f"`{path.name}` could not be read as a torch checkpoint ({first_line(exc)}); "
             "re-download it"
         ) from None
     # Lightning checkpoints nest the weights, sometimes twice.
@@ -192,7 +192,7 @@ def _checked(build, component: str, name: str, arch: Arch, diagnose=None) -> Any
             _raise_missing(diagnose(), component, name, arch)
         raise ModelLoadError(
             f"`{name}`: its {component} weights do not fit the {arch.value} layout "
-            f"({type(exc).__name__}: {_first_line(exc)}); the file may be damaged or of "
+            f"({type(exc).__name__}: {first_line(exc)}); the file may be damaged or of "
             "another architecture"
         ) from None
     _raise_missing(
@@ -229,6 +229,6 @@ def _missing_keys(subfolder: str, state_dict: dict, config_dir: Path, **override
     return sorted(set(expected) - set(converted)) or ["(unknown)"]
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
