@@ -20,8 +20,10 @@ def fake_engine(monkeypatch):
     calls = []
     fake = types.ModuleType("pixref.engine")
     fake.load_models = lambda *a, **k: SimpleNamespace(name="stand-in")
+    fake.resolve_loras = lambda *a, **k: ()
+    fake.load_embeddings = lambda *a, **k: {}
 
-    def generate(params, models, init_image=None, mask=None, on_step=None):
+    def generate(params, models, init_image=None, mask=None, on_step=None, **extra_networks):
         calls.append(params)
         qs = [params.replace(seed=params.seed + i) for i in range(2)]
         images = [Image.new("RGB", (8, 8), (len(calls), i, 0)) for i in range(2)]
