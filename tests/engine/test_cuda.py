@@ -11,7 +11,9 @@ from pixref.params import GenerationParams
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
-BASE = GenerationParams(prompt="a knight", steps=6, sampler="DPM++ 2M", seed=77, width=64, height=64)
+BASE = GenerationParams(
+    prompt="a knight", steps=6, sampler="DPM++ 2M", seed=77, width=64, height=64
+)
 
 
 @pytest.fixture(scope="module", params=["sd1", "sdxl"])

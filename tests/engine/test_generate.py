@@ -197,3 +197,33 @@ def test_bad_parameters_are_clear_errors(sd1, change, error, match):
 def test_img2img_needs_strength(sd1):
     with pytest.raises(GenerationError, match="denoising_strength"):
         generate(BASE, sd1, init_image=Image.new("RGB", (64, 64)))
+
+
+@pytest.mark.parametrize("arch", ["sd2", "sdxl", "sdxl-refiner"])
+def test_other_architectures_generate_and_reproduce(tmp_path_factory, arch):
+    from tests.engine import tiny
+
+    built = tiny.build(arch, tmp_path_factory.mktemp(arch) / arch)
+    models = load_models(built.single_file, config_dir=built.config_dir, device="cpu")
+    params = BASE.replace(sampler="DPM++ 2M", negative_prompt="")
+    first = generate(params, models)
+    again = generate(parse_infotext(first.infotexts[0]), models)
+    assert first.images[0].size == (64, 64)
+    assert np.array_equal(pixels(first.images[0]), pixels(again.images[0]))
+    assert not np.array_equal(
+        pixels(first.images[0]), pixels(generate(params.replace(seed=5), models).images[0])
+    )
+
+
+def test_ckpt_refused_from_the_cli_without_the_flag(tmp_path):
+    from typer.testing import CliRunner
+
+    from pixref.cli import app
+
+    ckpt = tmp_path / "old.ckpt"
+    ckpt.write_bytes(b"not really a pickle")
+    result = CliRunner().invoke(
+        app, ["--home", str(tmp_path), "txt2img", "x", "--model", str(ckpt)]
+    )
+    assert result.exit_code == 1
+    assert "--allow-unsafe-pickle" in result.stderr and "Traceback" not in result.output

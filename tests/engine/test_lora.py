@@ -20,7 +20,9 @@ def kohya_lora(unet, text_encoder, rank: int = 2, seed: int = 0) -> dict[str, to
     """A LoRA in kohya/A1111 key layout for every attention projection, random but strong."""
     gen = torch.Generator().manual_seed(seed)
     state = {}
-    modules = [("lora_unet_", name, m) for name, m in unet.named_modules() if name.endswith(_UNET_TARGETS)]
+    modules = [
+        ("lora_unet_", name, m) for name, m in unet.named_modules() if name.endswith(_UNET_TARGETS)
+    ]
     te = [(n, m) for n, m in text_encoder.named_modules() if n.endswith(_TE_TARGETS)]
     modules += [("lora_te_", "text_model." + n.removeprefix("text_model."), m) for n, m in te]
     for prefix, name, module in modules:
@@ -41,7 +43,9 @@ def setup(tmp_path_factory):
     lora_dir = root / "models" / "Lora"
     lora_dir.mkdir(parents=True)
     save_file(kohya_lora(models.unet, models.text_encoders[0]), lora_dir / "pixelart.safetensors")
-    sdxl_like = {"lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight": torch.zeros(2, 32)}
+    sdxl_like = {
+        "lora_te1_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight": torch.zeros(2, 32)
+    }
     save_file(sdxl_like, lora_dir / "xl_only.safetensors")
     return models, root / "models"
 

@@ -10,9 +10,13 @@ from pixref.library import open_library
 from pixref.params import GenerationParams
 
 # ../shared/data beside the checkout (PIXREF_SHARED_DATA overrides, e.g. in a git worktree).
-SAMPLES = Path(
-    os.environ.get("PIXREF_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data"
-) / "metadata"
+SAMPLES = (
+    Path(
+        os.environ.get("PIXREF_SHARED_DATA")
+        or Path(__file__).resolve().parents[3] / "shared" / "data"
+    )
+    / "metadata"
+)
 
 
 def png(color=(200, 40, 40), size=(8, 8), text: dict[str, str] | None = None) -> bytes:
@@ -25,8 +29,15 @@ def png(color=(200, 40, 40), size=(8, 8), text: dict[str, str] | None = None) ->
     return buf.getvalue()
 
 
-def infotext(prompt="a cute kitty wearing a hat", negative="visible ears", steps=20,
-             sampler="Euler a", cfg=7, seed=1882829984, size="512x512") -> str:
+def infotext(
+    prompt="a cute kitty wearing a hat",
+    negative="visible ears",
+    steps=20,
+    sampler="Euler a",
+    cfg=7,
+    seed=1882829984,
+    size="512x512",
+) -> str:
     return (
         f"{prompt}\nNegative prompt: {negative}\nSteps: {steps}, Sampler: {sampler}, "
         f"Schedule type: Automatic, CFG scale: {cfg}, Seed: {seed}, Size: {size}, "
@@ -35,9 +46,18 @@ def infotext(prompt="a cute kitty wearing a hat", negative="visible ears", steps
 
 
 def params(**kw) -> GenerationParams:
-    base = dict(prompt="a cute kitty wearing a hat", negative_prompt="visible ears", steps=20,
-                sampler="Euler a", cfg_scale=7, seed=1882829984, width=512, height=512,
-                model="juggernautXL_v7Rundiffusion", model_hash="0724518c6b")
+    base = dict(
+        prompt="a cute kitty wearing a hat",
+        negative_prompt="visible ears",
+        steps=20,
+        sampler="Euler a",
+        cfg_scale=7,
+        seed=1882829984,
+        width=512,
+        height=512,
+        model="juggernautXL_v7Rundiffusion",
+        model_hash="0724518c6b",
+    )
     base.update(kw)
     return GenerationParams(**base)
 

@@ -13,8 +13,11 @@ from .conftest import infotext, params, png, unique_png
 def home(tmp_path):
     with open_library(tmp_path / "library.db") as lib:
         a = lib.add(unique_png(), params=params(prompt="a cute [kitty:dog:10] hat"), tags=["fairy"])
-        lib.add(unique_png(), params=params(prompt="a cute [kitty:dog:10] hat", cfg_scale=8),
-                parents={a.id: Relation.img2img})
+        lib.add(
+            unique_png(),
+            params=params(prompt="a cute [kitty:dog:10] hat", cfg_scale=8),
+            parents={a.id: Relation.img2img},
+        )
         lib.add(unique_png(), params=params(prompt="dragonfly", sampler="DPM++ 2M"))
     return tmp_path
 
@@ -32,8 +35,18 @@ def test_list_table_and_json(home):
 
 
 def test_search_with_filters(home):
-    r = run(home, "search", "kitty hat", "--sampler", "Euler a", "--cfg", "6..8", "--tag",
-            "fairy", "--json")
+    r = run(
+        home,
+        "search",
+        "kitty hat",
+        "--sampler",
+        "Euler a",
+        "--cfg",
+        "6..8",
+        "--tag",
+        "fairy",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     assert [e["id"] for e in json.loads(r.stdout)] == [1]
     r = run(home, "search", "nothing-like-this")
@@ -88,7 +101,8 @@ def test_diff_similar_recall_tree(home):
     r = run(home, "diff", "1", "2")
     assert r.exit_code == 0 and "cfg_scale" in r.stdout
     assert json.loads(run(home, "diff", "1", "3", "--json").stdout)["prompt"] == (
-        "[-a cute [kitty:dog:10] hat-] {+dragonfly+}")
+        "[-a cute [kitty:dog:10] hat-] {+dragonfly+}"
+    )
     r = run(home, "similar", "1", "--json")
     assert json.loads(r.stdout) == {"cfg_scale": [{"id": 2, "value": 8}]}
     r = run(home, "recall", "1")

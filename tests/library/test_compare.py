@@ -34,12 +34,19 @@ def test_flatten_treats_size_as_one_slider_and_skips_run_fields():
 
 def test_diff_lists_the_sliders_that_moved(lib):
     a = lib.add(unique_png(), params=params())
-    b = lib.add(unique_png(), params=params(cfg_scale=8, steps=30, width=1032, height=1032,
-                                            prompt="a cute kitty wearing a red hat"))
+    b = lib.add(
+        unique_png(),
+        params=params(
+            cfg_scale=8, steps=30, width=1032, height=1032, prompt="a cute kitty wearing a red hat"
+        ),
+    )
     d = diff(lib, a.id, b.id)
     assert {c.name: (c.a, c.b) for c in d.changes} == {
         "prompt": ("a cute kitty wearing a hat", "a cute kitty wearing a red hat"),
-        "steps": (20, 30), "cfg_scale": (7, 8), "size": ("512x512", "1032x1032")}
+        "steps": (20, 30),
+        "cfg_scale": (7, 8),
+        "size": ("512x512", "1032x1032"),
+    }
     assert d.to_dict()["prompt"] == "a cute kitty wearing a {+red+} hat"
     assert diff(lib, a.id, a.id).changes == []
 
@@ -82,18 +89,34 @@ def test_compare_needs_parameters(lib):
 
 
 def test_recall_command_carries_every_slider():
-    p = params(prompt="tiny fairy, 'quoted' [cat:dog:10]", schedule_type="Karras",
-               variation_seed=3034059467, variation_strength=0.5, clip_skip=2, rng="CPU",
-               seed_resize_from=(512, 768), refiner="anythingV3_fp16", refiner_switch_at=0.33)
+    p = params(
+        prompt="tiny fairy, 'quoted' [cat:dog:10]",
+        schedule_type="Karras",
+        variation_seed=3034059467,
+        variation_strength=0.5,
+        clip_skip=2,
+        rng="CPU",
+        seed_resize_from=(512, 768),
+        refiner="anythingV3_fp16",
+        refiner_switch_at=0.33,
+    )
     argv = shlex.split(txt2img_command(p))
     assert argv[:3] == ["pixref", "txt2img", "tiny fairy, 'quoted' [cat:dog:10]"]
     opts = dict(zip(argv[3::2], argv[4::2], strict=True))
     assert opts == {
-        "-n": "visible ears", "--steps": "20", "--sampler": "Euler a", "--schedule": "Karras",
-        "--cfg": "7", "--seed": "1882829984", "--size": "512x512",
-        "--model": "juggernautXL_v7Rundiffusion", "--clip-skip": "2",
-        "--variation-seed": "3034059467", "--variation-strength": "0.5",
-        "--seed-resize-from": "512x768", "--rng": "cpu",
+        "-n": "visible ears",
+        "--steps": "20",
+        "--sampler": "Euler a",
+        "--schedule": "Karras",
+        "--cfg": "7",
+        "--seed": "1882829984",
+        "--size": "512x512",
+        "--model": "juggernautXL_v7Rundiffusion",
+        "--clip-skip": "2",
+        "--variation-seed": "3034059467",
+        "--variation-strength": "0.5",
+        "--seed-resize-from": "512x768",
+        "--rng": "cpu",
     }
     assert unsupported_flags(p) == ["refiner"]
 

@@ -18,8 +18,10 @@ def outputs(tmp_path):
     """A small A1111-like outputs folder: 3 generations, a plain image, a corrupt file."""
     root = tmp_path / "outputs" / "txt2img-images" / "2026-11-20"
     for i, cfg in enumerate((6, 7, 8)):
-        _write(root / f"0000{i}-{100 + i}.png",
-               png(color=(i, 1, 1), text={"parameters": infotext(cfg=cfg, seed=100 + i)}))
+        _write(
+            root / f"0000{i}-{100 + i}.png",
+            png(color=(i, 1, 1), text={"parameters": infotext(cfg=cfg, seed=100 + i)}),
+        )
     _write(root / "sketch-of-dragonfly.png", png(color=(9, 9, 9)))
     _write(root / "broken.png", png(color=(5, 5, 5))[:40])
     _write(root / "notes.txt", b"not an image")
@@ -47,8 +49,10 @@ def test_import_reads_parameters_dedups_and_is_incremental(lib, outputs, tmp_pat
     assert again.added == [] and again.unchanged == 5 and again.skipped == []
 
     # a copy elsewhere is a duplicate; a touched file is re-read but still a duplicate
-    copy = _write(tmp_path / "elsewhere" / "copy.png", (outputs / "txt2img-images" / "2026-11-20"
-                  / "00000-100.png").read_bytes())
+    copy = _write(
+        tmp_path / "elsewhere" / "copy.png",
+        (outputs / "txt2img-images" / "2026-11-20" / "00000-100.png").read_bytes(),
+    )
     third = import_folders(lib, [outputs, copy.parent])
     assert third.added == [] and len(third.duplicates) == 1 and third.unchanged == 5
     assert lib.count() == 4

@@ -7,11 +7,39 @@ import pytest
 from pixref.library import LibraryError, _schema, _store, open_library
 
 ENTRY_COLUMNS = [
-    "id", "image_hash", "file", "linked", "bytes", "width", "height", "kind", "generator",
-    "source_path", "filename", "created_utc", "added_utc", "prompt", "negative_prompt", "model",
-    "model_hash", "sampler", "schedule_type", "cfg_scale", "steps", "seed", "gen_width",
-    "gen_height", "has_controlnet",
-    "params_json", "infotext", "raw_json", "note", "tags", "rating", "keep", "deleted_utc",
+    "id",
+    "image_hash",
+    "file",
+    "linked",
+    "bytes",
+    "width",
+    "height",
+    "kind",
+    "generator",
+    "source_path",
+    "filename",
+    "created_utc",
+    "added_utc",
+    "prompt",
+    "negative_prompt",
+    "model",
+    "model_hash",
+    "sampler",
+    "schedule_type",
+    "cfg_scale",
+    "steps",
+    "seed",
+    "gen_width",
+    "gen_height",
+    "has_controlnet",
+    "params_json",
+    "infotext",
+    "raw_json",
+    "note",
+    "tags",
+    "rating",
+    "keep",
+    "deleted_utc",
 ]
 
 
@@ -22,8 +50,17 @@ def test_blank_database_gets_exact_schema(tmp_path):
     cols = [r[1] for r in db.execute("PRAGMA table_info(entries)")]
     assert cols == ENTRY_COLUMNS
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"entries", "entry_tags", "entry_loras", "links", "sweeps", "sweep_cells",
-            "import_sources", "_pixref_migrations", "entries_fts"} <= tables
+    assert {
+        "entries",
+        "entry_tags",
+        "entry_loras",
+        "links",
+        "sweeps",
+        "sweep_cells",
+        "import_sources",
+        "_pixref_migrations",
+        "entries_fts",
+    } <= tables
     triggers = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
     assert triggers == {"entries_ai", "entries_ad", "entries_au"}
     fts_sql = db.execute("SELECT sql FROM sqlite_master WHERE name='entries_fts'").fetchone()[0]
@@ -117,11 +154,14 @@ def test_plain_library_gains_fts_when_available(tmp_path, monkeypatch):
 
 
 def test_package_is_torch_free():
-    code = (
-        "import sys; sys.modules['torch'] = None; import pixref.library, pixref.cli.library"
+    code = "import sys; sys.modules['torch'] = None; import pixref.library, pixref.cli.library"
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": "src", "PATH": ""},
+        cwd=_root(),
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={"PYTHONPATH": "src", "PATH": ""}, cwd=_root())
     assert r.returncode == 0, r.stderr
 
 

@@ -21,27 +21,78 @@ FIXTURE_OK = HealthCheck.function_scoped_fixture  # the library is only read her
 
 ROWS = [
     # prompt, extra params, created, tags, rating, keep, kind, generator
-    ("a cute kitty wearing a hat", dict(cfg_scale=7, seed=1), "2026-11-01T10:00:00Z",
-     ["fairy"], 5, True, Kind.generation, "pixref"),
-    ("a cute kitty wearing a hat", dict(cfg_scale=8, seed=2, sampler="DPM++ 2M",
-     schedule_type="Karras"), "2026-11-02T10:00:00Z", ["fairy", "wings"], 3, False,
-     Kind.generation, "pixref"),
-    ("tiny fairy riding a dragonfly <lora:pixelart:0.8>", dict(cfg_scale=6.5, steps=30,
-     seed=3), "2026-11-03T10:00:00Z", [], 0, False, Kind.import_, "A1111"),
-    ("dragonfly wings, macro photo, OR NOT", dict(cfg_scale=9, seed=4, width=768,
-     model="anythingV3_fp16", model_hash="e0ed4ade2b",
-     controlnets=(ControlNetUnit(module="openpose"),)),
-     "2026-11-04T10:00:00Z", ["wings"], 1, True, Kind.sweep_cell, "ComfyUI"),
-    ("portrait of a knight [cat:dog:10]", dict(cfg_scale=7, seed=5,
-     negative_prompt="blurry kitty"), "2026-11-05T10:00:00Z", [], 0, False,
-     Kind.generation, "pixref"),
+    (
+        "a cute kitty wearing a hat",
+        dict(cfg_scale=7, seed=1),
+        "2026-11-01T10:00:00Z",
+        ["fairy"],
+        5,
+        True,
+        Kind.generation,
+        "pixref",
+    ),
+    (
+        "a cute kitty wearing a hat",
+        dict(cfg_scale=8, seed=2, sampler="DPM++ 2M", schedule_type="Karras"),
+        "2026-11-02T10:00:00Z",
+        ["fairy", "wings"],
+        3,
+        False,
+        Kind.generation,
+        "pixref",
+    ),
+    (
+        "tiny fairy riding a dragonfly <lora:pixelart:0.8>",
+        dict(cfg_scale=6.5, steps=30, seed=3),
+        "2026-11-03T10:00:00Z",
+        [],
+        0,
+        False,
+        Kind.import_,
+        "A1111",
+    ),
+    (
+        "dragonfly wings, macro photo, OR NOT",
+        dict(
+            cfg_scale=9,
+            seed=4,
+            width=768,
+            model="anythingV3_fp16",
+            model_hash="e0ed4ade2b",
+            controlnets=(ControlNetUnit(module="openpose"),),
+        ),
+        "2026-11-04T10:00:00Z",
+        ["wings"],
+        1,
+        True,
+        Kind.sweep_cell,
+        "ComfyUI",
+    ),
+    (
+        "portrait of a knight [cat:dog:10]",
+        dict(cfg_scale=7, seed=5, negative_prompt="blurry kitty"),
+        "2026-11-05T10:00:00Z",
+        [],
+        0,
+        False,
+        Kind.generation,
+        "pixref",
+    ),
 ]
 
 
 def _fill(lib):
     for prompt, kw, created, tags, rating, keep, kind, gen in ROWS:
-        lib.add(unique_png(), params=params(prompt=prompt, **kw), created_utc=created,
-                tags=tags, rating=rating, keep=keep, kind=kind, generator=gen)
+        lib.add(
+            unique_png(),
+            params=params(prompt=prompt, **kw),
+            created_utc=created,
+            tags=tags,
+            rating=rating,
+            keep=keep,
+            kind=kind,
+            generator=gen,
+        )
 
 
 @pytest.fixture(params=["fts", "fts-walk", "plain"])
@@ -143,7 +194,9 @@ def test_raw_query_and_bad_raw_syntax(tmp_path):
 
 def test_fts_expressions_quote_every_token():
     assert fts_expressions('kitty -ears "big hat" pix* OR') == (
-        '"kitty" "big hat" "pix"* "OR"', '"ears"')
+        '"kitty" "big hat" "pix"* "OR"',
+        '"ears"',
+    )
     assert fts_expressions('say "hi') == ('"say" "hi"', None)
     assert fts_expressions("( ) ,") == (None, None)
 
@@ -155,8 +208,23 @@ def test_any_user_text_searches_without_error(filled, text):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[FIXTURE_OK])
-@given(word=st.sampled_from(["kitty", "hat", "fairy", "dragonfly", "knight", "wings", "macro",
-                             "blurry", "portrait", "tiny", "cute"]))
+@given(
+    word=st.sampled_from(
+        [
+            "kitty",
+            "hat",
+            "fairy",
+            "dragonfly",
+            "knight",
+            "wings",
+            "macro",
+            "blurry",
+            "portrait",
+            "tiny",
+            "cute",
+        ]
+    )
+)
 def test_plain_search_agrees_with_fts_on_whole_words(tmp_path_factory, word):
     results = []
     for fts in (True, False):
@@ -169,15 +237,22 @@ def test_plain_search_agrees_with_fts_on_whole_words(tmp_path_factory, word):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("7", Range(7.0, 7.0)), ("6..8", Range(6.0, 8.0)), ("6..", Range(6.0, None)),
-     ("..8", Range(None, 8.0)), ("6-8", Range(6.0, 8.0)), (" 6.5 .. 7.5 ", Range(6.5, 7.5))],
+    [
+        ("7", Range(7.0, 7.0)),
+        ("6..8", Range(6.0, 8.0)),
+        ("6..", Range(6.0, None)),
+        ("..8", Range(None, 8.0)),
+        ("6-8", Range(6.0, 8.0)),
+        (" 6.5 .. 7.5 ", Range(6.5, 7.5)),
+    ],
 )
 def test_parse_range(text, expected):
     assert parse_range(text) == expected
 
 
-@pytest.mark.parametrize("text, match", [("abc", "must be a number"), ("8..6", "is empty"),
-                                         ("1.5", "whole number")])
+@pytest.mark.parametrize(
+    "text, match", [("abc", "must be a number"), ("8..6", "is empty"), ("1.5", "whole number")]
+)
 def test_parse_range_errors(text, match):
     with pytest.raises(LibraryError, match=match):
         parse_range(text, "steps", whole=match == "whole number")
@@ -197,9 +272,14 @@ def test_bad_order(filled):
 def test_common_text_walks_entries_newest_first_unless_a_filter_is_selective():
     from pixref.library._query import build_sql
 
-    assert "INDEXED BY entries_created" in build_sql(Query(text="kitty"), fts=True,
-                                                     common_text=True)[0]
-    for q in (Query(text="kitty", tags=("fairy",)), Query(text="kitty", seed=Range(5, 5)),
-              Query(text="kitty", order="rank")):
+    assert (
+        "INDEXED BY entries_created"
+        in build_sql(Query(text="kitty"), fts=True, common_text=True)[0]
+    )
+    for q in (
+        Query(text="kitty", tags=("fairy",)),
+        Query(text="kitty", seed=Range(5, 5)),
+        Query(text="kitty", order="rank"),
+    ):
         assert "INDEXED BY" not in build_sql(q, fts=True, common_text=True)[0]
     assert "INDEXED BY" not in build_sql(Query(text="kitty"), fts=True)[0]

@@ -119,13 +119,22 @@ def test_annotations_trash_and_restore(lib):
 
 def test_lineage_and_sweep(lib):
     base = lib.add(unique_png(), params=params())
-    child = lib.add(unique_png(), params=params(denoising_strength=0.5),
-                    parents={base.id: Relation.img2img})
-    pix = lib.add(unique_png(size=(4, 4)), kind=Kind.pixelized,
-                  parents=[(child.id, Relation.pixelized_from)])
+    child = lib.add(
+        unique_png(), params=params(denoising_strength=0.5), parents={base.id: Relation.img2img}
+    )
+    pix = lib.add(
+        unique_png(size=(4, 4)), kind=Kind.pixelized, parents=[(child.id, Relation.pixelized_from)]
+    )
     sweep = lib.new_sweep("cfg sweep", [{"axis": "CFG scale", "values": [6, 7]}])
-    cells = [lib.add(unique_png(), params=params(cfg_scale=c), kind=Kind.sweep_cell,
-                     sweep=(sweep, {"CFG scale": c})) for c in (6, 7)]
+    cells = [
+        lib.add(
+            unique_png(),
+            params=params(cfg_scale=c),
+            kind=Kind.sweep_cell,
+            sweep=(sweep, {"CFG scale": c}),
+        )
+        for c in (6, 7)
+    ]
     assert lib.parents(child.id) == [("img2img", base.id)]
     assert lib.children(child.id) == [("pixelized_from", pix.id)]
     s = lib.sweep_of(cells[1].id)
@@ -218,8 +227,13 @@ def test_crash_between_file_and_row_leaves_only_a_removable_file(tmp_path):
         buf = io.BytesIO(); Image.new("RGB", (4, 4), (1, 2, 3)).save(buf, "PNG")
         lib.add(buf.getvalue())
     """)
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ,
-                       "PYTHONPATH": str(ROOT / "src")}, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 3, r.stderr
     with open_library(path) as lib:
         assert _count(lib) == 0
@@ -245,8 +259,16 @@ def test_several_processes_write_at_once(tmp_path):
                 lib.search()
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(w)], cwd=ROOT, env=env,
-                              stderr=subprocess.PIPE, text=True) for w in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path), str(w)],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(3)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err

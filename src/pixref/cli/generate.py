@@ -86,10 +86,13 @@ def _run(
     device: str | None = None,
     quiet: bool = False,
     source: str | None = None,
+    load_options: dict | None = None,
 ) -> None:
     from pixref import engine  # torch is imported only when generating
 
-    models = engine.load_models(model or params.model, models_dir=models_dir, device=device)
+    models = engine.load_models(
+        model or params.model, models_dir=models_dir, device=device, **(load_options or {})
+    )
     loras = engine.resolve_loras(params.prompt, models_dir=models_dir)
     embeddings = engine.load_embeddings(models, models_dir=models_dir)
     init = _open_image(init_image) if init_image is not None else None
@@ -192,6 +195,11 @@ FromOpt = Annotated[
 OutOpt = Annotated[Path | None, Opt("-o", "--output", help="Output PNG file or folder.")]
 DeviceOpt = Annotated[str | None, Opt("--device", help="cpu, cuda, cuda:1 ... [cuda if present].")]
 QuietOpt = Annotated[bool, Opt("--quiet", "-q", help="No progress display.")]
+VaeOpt = Annotated[str | None, Opt("--vae", help="A separate VAE (name in models/VAE or a path).")]
+UnsafeOpt = Annotated[
+    bool,
+    Opt("--allow-unsafe-pickle", help="Allow .ckpt/.pt files, which can run code when loaded."),
+]
 
 
 def _common(
@@ -226,7 +234,8 @@ def txt2img(
     size: SizeOpt = None, batch_size: BatchSizeOpt = None, batch_count: BatchCountOpt = None,
     model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
     rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
-    device: DeviceOpt = None, quiet: QuietOpt = False,
+    device: DeviceOpt = None, quiet: QuietOpt = False, vae: VaeOpt = None,
+    allow_unsafe_pickle: UnsafeOpt = False,
 ) -> None:  # fmt: skip
     """Generate images from a prompt, as A1111's txt2img tab does."""
     params = _common(
@@ -235,7 +244,8 @@ def txt2img(
     )  # fmt: skip
     params = params.replace(denoising_strength=None, inpaint=None)
     _run(params, kind="txt2img", model=model, models_dir=models_dir, out=output,
-         device=device, quiet=quiet, source=source)  # fmt: skip
+         device=device, quiet=quiet, source=source,
+         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
 
 
 DenoiseOpt = Annotated[float | None, Opt("--denoise", help="Denoising strength 0-1 [0.75].")]
@@ -251,6 +261,7 @@ def img2img(
     model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
     rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
     device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
+    vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False,
 ) -> None:  # fmt: skip
     """Generate from an init image, as A1111's img2img tab does (size defaults to the image's)."""
     params = _common(
@@ -259,7 +270,8 @@ def img2img(
     )  # fmt: skip
     params = _img2img_defaults(params, init, size, denoise)
     _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
-         init_image=init, device=device, quiet=quiet, source=source)  # fmt: skip
+         init_image=init, device=device, quiet=quiet, source=source,
+         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
 
 
 def _img2img_defaults(params, init: Path, size: str | None, denoise: float | None):
@@ -282,6 +294,7 @@ def inpaint(
     model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
     rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
     device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
+    vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False,
     mask_blur: Annotated[int, Opt("--mask-blur", help="Mask blur in pixels.")] = 4,
     masked_content: Annotated[
         str, Opt("--masked-content", help="fill, original, latent noise, latent nothing.")
@@ -304,7 +317,8 @@ def inpaint(
                         padding=padding, masked_content=masked_content)
     )  # fmt: skip
     _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
-         init_image=init, mask=mask, device=device, quiet=quiet, source=source)  # fmt: skip
+         init_image=init, mask=mask, device=device, quiet=quiet, source=source,
+         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
 
 
 def samplers_command(

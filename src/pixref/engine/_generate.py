@@ -29,6 +29,7 @@ from pixref.engine._images import (
     resize_image,
 )
 from pixref.engine._lora import Lora, check_loras, loras_applied
+from pixref.engine.models import configure_vae_tiling
 from pixref.engine.samplers import records_ensd
 from pixref.infotext import format_infotext
 from pixref.metadata import VERSION_TAG
@@ -247,6 +248,17 @@ class _Extras:
 
 
 def _generate(params, models, job, init_image, mask, on_step, should_stop, extras) -> Result:
+    try:
+        return _run(params, models, job, init_image, mask, on_step, should_stop, extras)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        raise GenerationError(
+            f"out of GPU memory at {job.width}x{job.height} with batch size {params.batch_size}; "
+            "use a smaller size or batch, or close other GPU programs"
+        ) from None
+
+
+def _run(params, models, job, init_image, mask, on_step, should_stop, extras) -> Result:
     p = replace(params, width=job.width, height=job.height)
     inpaint = None
     init_latent = init_pixels = None
@@ -261,8 +273,10 @@ def _generate(params, models, job, init_image, mask, on_step, should_stop, extra
         init_latent = _to_latent(models, image)
     # 2. encode prompt
     conds = adapters.encode_prompts(models, p, extras.loras, extras.embeddings)
+    if configure_vae_tiling(models.vae, job.width, job.height):
+        job.warnings.append("large image: the VAE decodes in tiles (faint seams are possible)")
     network_hashes = extras.hashes(p)
-    warnings = [*job.warnings, *conds.warnings]
+    warnings = job.warnings + list(conds.warnings)
     image_cond = _inpainting_model_conditioning(models, init_pixels, inpaint, job)
     images: list[Image.Image] = []
     out_params: list[GenerationParams] = []
