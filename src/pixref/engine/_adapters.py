@@ -149,13 +149,17 @@ def _schedule(part, models: Models, time_ids: torch.Tensor | None) -> CondSchedu
     return at
 
 
+def denoiser_calls(p: GenerationParams) -> int:
+    """A1111's ``total_steps``: twice the steps for second-order samplers."""
+    return p.steps * 2 if sampler_spec(p.sampler).second_order else p.steps
+
+
 def encode_prompts(
     models: Models, p: GenerationParams, loras: Sequence = (), embeddings: Mapping | None = None
 ) -> Conds:
     """Encode prompt and negative for ``p.steps`` denoiser calls (twice that for 2nd order)."""
     encoder = _encoder(models, embeddings or {})
-    spec = sampler_spec(p.sampler)
-    calls = p.steps * 2 if spec.second_order else p.steps
+    calls = denoiser_calls(p)
     # LoRAs change the text encoders' weights, so they are part of the cache key.
     applied = tuple((lora.short_hash, lora.te_weight) for lora in loras)
     state = (models.short_hash or str(models.path), str(models.dtype), applied)

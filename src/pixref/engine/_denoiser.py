@@ -45,6 +45,26 @@ def sigma_to_t(sigma: torch.Tensor, log_sigmas: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
+class RefinerStage:
+    """A second model that takes over mid-sampling (A1111's refiner).
+
+    ``switch_at`` is the fraction of the noise schedule completed (0-1) at which
+    it takes over; ``positive``/``negative`` are the prompts encoded with its own
+    text encoders. With ``by_steps`` (infotexts from A1111 < 1.8) the fraction is
+    denoiser calls done over ``total_calls`` instead.
+    """
+
+    unet: Callable[..., torch.Tensor]
+    log_sigmas: torch.Tensor
+    prediction_type: str
+    positive: Sequence[tuple[CondSchedule, float]]
+    negative: CondSchedule
+    switch_at: float
+    by_steps: bool = False
+    total_calls: int = 0
+
+
+@dataclass
 class Denoiser:
     """``denoiser(x, sigma)`` returns the model's estimate of the clean latent ``x0``.
 
@@ -65,6 +85,9 @@ class Denoiser:
     init_latent, keep_mask : tensors or None
         Inpainting: where ``keep_mask`` is 1 the denoised latent is replaced by
         ``init_latent`` at every step (A1111 applies this inside its CFG denoiser).
+    refiner : RefinerStage or None
+        Checked at the start of every call, as A1111's ``apply_refiner``;
+        ``switched_at`` then holds the call index where it took over.
     """
 
     unet: Callable[..., torch.Tensor]
@@ -76,7 +99,28 @@ class Denoiser:
     image_cond: torch.Tensor | None = None
     init_latent: torch.Tensor | None = None
     keep_mask: torch.Tensor | None = None
+    refiner: RefinerStage | None = None
+    switched_at: int | None = None
     calls: int = 0
+
+    def _completed_ratio(self, sigma: torch.Tensor) -> float:
+        stage = self.refiner
+        if stage.by_steps:
+            return self.calls / max(stage.total_calls, 1)
+        # A1111 >= 1.8: the training timestep nearest to this noise level.
+        t = torch.argmin((self.log_sigmas.exp() - sigma.max()).abs()).item()
+        return (999 - t) / 1000
+
+    def _maybe_switch(self, sigma: torch.Tensor) -> None:
+        stage = self.refiner
+        if stage is None or self.switched_at is not None:
+            return
+        if self._completed_ratio(sigma) < stage.switch_at:
+            return
+        self.switched_at = self.calls
+        self.unet, self.log_sigmas = stage.unet, stage.log_sigmas
+        self.prediction_type = stage.prediction_type
+        self.positive, self.negative = stage.positive, stage.negative
 
     def _model(self, x: torch.Tensor, sigma: torch.Tensor, conds: list[TextCond]) -> torch.Tensor:
         """Run the UNet once for each conditioning, batched: ``(len(conds) * B, C, h, w)``."""
@@ -114,6 +158,7 @@ class Denoiser:
         return [self._model(x, sigma, [c]) for c in conds]
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        self._maybe_switch(sigma)
         step = self.calls
         self.calls += 1
         parts = [(schedule(step), weight) for schedule, weight in self.positive]

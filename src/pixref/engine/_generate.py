@@ -19,6 +19,7 @@ from PIL import Image
 from pixref.engine import _adapters as adapters
 from pixref.engine._denoiser import Denoiser
 from pixref.engine._embeddings import Embedding
+from pixref.engine._hires import hires_plan
 from pixref.engine._images import (
     binary_mask,
     blur_mask,
@@ -29,6 +30,7 @@ from pixref.engine._images import (
     resize_image,
 )
 from pixref.engine._lora import Lora, check_loras, loras_applied
+from pixref.engine._refiner import Refiner
 from pixref.engine.models import configure_vae_tiling
 from pixref.engine.samplers import records_ensd
 from pixref.infotext import format_infotext
@@ -205,6 +207,7 @@ def generate(
     should_stop: Callable[[], bool] | None = None,
     loras: Sequence[Lora] = (),
     embeddings: Mapping[str, Embedding] | None = None,
+    refiner: adapters.Models | None = None,
 ) -> Result:
     """Generate ``params.batch_count`` batches of ``params.batch_size`` images.
 
@@ -212,7 +215,8 @@ def generate(
     ``params.denoising_strength``; inpainting with ``mask`` (white = regenerate)
     and ``params.inpaint`` settings. ``loras`` (from `resolve_loras`) are applied
     for this call only; ``embeddings`` (from `load_embeddings`) are the
-    textual-inversion words the prompts may use.
+    textual-inversion words the prompts may use. ``refiner`` (loaded like
+    ``models``) takes over at ``params.refiner_switch_at``.
 
     Raises
     ------
@@ -224,7 +228,8 @@ def generate(
     # 1. check
     job = check_inputs(params, models, init_image, mask)
     check_loras(models, loras)
-    extras = _Extras(tuple(loras), dict(embeddings or {}))
+    refiner_stage = Refiner(refiner, models) if refiner is not None else None
+    extras = _Extras(tuple(loras), dict(embeddings or {}), refiner_stage)
     with loras_applied(models, loras):
         return _generate(params, models, job, init_image, mask, on_step, should_stop, extras)
 
@@ -235,6 +240,7 @@ class _Extras:
 
     loras: tuple[Lora, ...]
     embeddings: dict[str, Embedding]
+    refiner: Refiner | None = None
 
     def hashes(self, p: GenerationParams) -> dict[str, object]:
         """``lora_hashes`` and A1111's ``TI hashes`` for the infotext."""
@@ -273,7 +279,9 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
         init_latent = _to_latent(models, image)
     # 2. encode prompt
     conds = adapters.encode_prompts(models, p, extras.loras, extras.embeddings)
-    if configure_vae_tiling(models.vae, job.width, job.height):
+    hires = hires_plan(p) if init_image is None else None
+    final_w, final_h = hires.size if hires else (job.width, job.height)
+    if configure_vae_tiling(_final_vae(models, extras), final_w, final_h):
         job.warnings.append("large image: the VAE decodes in tiles (faint seams are possible)")
     network_hashes = extras.hashes(p)
     warnings = job.warnings + list(conds.warnings)
@@ -284,6 +292,51 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
     for first in range(0, total_images, p.batch_size):
         seeds = job.seeds[first : first + p.batch_size]
         subseeds = job.subseeds[first : first + p.batch_size]
+        callback = _step_callback(on_step, should_stop, first, total_images)
+        # The refiner takes over in the last pass (A1111's default: the hires pass).
+        first_pass = _Pass(models, p, conds, image_cond, inpaint, None if hires else extras.refiner)
+        latents, switched = first_pass.run(seeds, subseeds, init_latent, callback)
+        if hires is not None:
+            second = hires.second_pass(p)
+            hr_conds = adapters.encode_prompts(models, second, extras.loras, extras.embeddings)
+            upscaled = hires.upscale(models, latents)
+            hr_pass = _Pass(models, second, hr_conds, None, None, extras.refiner)
+            latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
+        # 6. decode
+        decoder = extras.refiner.models if switched else models
+        for offset, image in enumerate(_to_images(decoder, latents)):
+            images.append(_paste_back(image, inpaint) if inpaint is not None else image)
+            image_params = _image_params(p, models, seeds[offset], subseeds[offset])
+            refiner_keys = _refiner_keys(extras.refiner, switched)
+            out_params.append(replace(image_params, **network_hashes, **refiner_keys))
+    # 7. infotext
+    return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(warnings))
+
+
+def _final_vae(models, extras: _Extras):
+    return extras.refiner.models.vae if extras.refiner is not None else models.vae
+
+
+def _refiner_keys(refiner: Refiner | None, switched: bool) -> dict[str, object]:
+    """A1111 writes ``Refiner`` and ``Refiner switch at`` only when the switch happened."""
+    if refiner is None or not switched:
+        return {"refiner": None, "refiner_switch_at": None}
+    return {"refiner": refiner.title}
+
+
+@dataclass
+class _Pass:
+    """One sampling pass: sigmas, start latent, the one denoiser, the sampler."""
+
+    models: adapters.Models
+    p: GenerationParams
+    conds: adapters.Conds
+    image_cond: torch.Tensor | None
+    inpaint: _Inpaint | None
+    refiner: Refiner | None
+
+    def run(self, seeds, subseeds, init_latent, callback) -> tuple[torch.Tensor, bool]:
+        models, p, inpaint = self.models, self.p, self.inpaint
         # 3. sigmas
         plan = adapters.sigma_plan(models, p, img2img=init_latent is not None)
         # 4. initial latents
@@ -291,40 +344,40 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
         start_latent = _masked_content(init_latent, inpaint, noise, p)
         x = plan.start(noise.initial(), start_latent)
         keep = None if inpaint is None else (1 - inpaint.latent_mask).to(x)
+        image_cond = self.image_cond
         denoiser = Denoiser(
             unet=models.unet,
             log_sigmas=adapters.log_sigmas(models),
             prediction_type=models.prediction_type,
-            positive=conds.positive,
-            negative=conds.negative,
+            positive=self.conds.positive,
+            negative=self.conds.negative,
             cfg_scale=float(p.cfg_scale),
             image_cond=None if image_cond is None else image_cond.expand(len(seeds), -1, -1, -1),
             init_latent=start_latent if inpaint is not None else None,
             keep_mask=keep,
+            refiner=None if self.refiner is None else self.refiner.stage(p),
         )
-        callback = _step_callback(on_step, should_stop, first, len(plan.sigmas) - 1, total_images)
         # 5. loop
         with torch.no_grad():
-            latents = adapters.sample(p, models, denoiser, x, plan.sigmas, noise, callback)
+            latents = adapters.sample(
+                p, models, denoiser, x, plan.sigmas, noise, callback(len(plan.sigmas) - 1)
+            )
         if keep is not None:
             latents = start_latent * keep + latents * (1 - keep)
-        # 6. decode
-        for offset, image in enumerate(_to_images(models, latents)):
-            images.append(_paste_back(image, inpaint) if inpaint is not None else image)
-            image_params = _image_params(p, models, seeds[offset], subseeds[offset])
-            out_params.append(replace(image_params, **network_hashes))
-    # 7. infotext
-    return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(warnings))
+        return latents, denoiser.switched_at is not None
 
 
-def _step_callback(on_step, should_stop, first: int, total: int, total_images: int):
-    def callback(i: int, *_: object) -> None:
-        if should_stop is not None and should_stop():
-            raise Interrupted("generation interrupted; nothing was saved")
-        if on_step is not None:
-            on_step(StepEvent(i + 1, total, first, total_images))
+def _step_callback(on_step, should_stop, first: int, total_images: int):
+    def for_pass(total: int):
+        def callback(i: int, *_: object) -> None:
+            if should_stop is not None and should_stop():
+                raise Interrupted("generation interrupted; nothing was saved")
+            if on_step is not None:
+                on_step(StepEvent(i + 1, total, first, total_images))
 
-    return callback
+        return callback
+
+    return for_pass
 
 
 def _masked_content(init_latent, inpaint, noise, p: GenerationParams):
