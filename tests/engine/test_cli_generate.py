@@ -98,3 +98,30 @@ def test_bad_input_is_one_clean_line(tmp_path, model_dir, args, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert not list(tmp_path.glob("home/outputs/**/*.png"))
+
+
+def test_refiner_and_hires_flags_and_from_restores_them(tmp_path, tmp_path_factory):
+    import shutil
+
+    from tests.engine import tiny
+
+    home = tmp_path / "home"
+    checkpoints = home / "models" / "Stable-diffusion"
+    checkpoints.mkdir(parents=True)
+    built = tmp_path_factory.mktemp("pair")
+    shutil.copytree(tiny.build("sd1", built / "b", seed=0).diffusers_dir, checkpoints / "base")
+    refiner = tiny.build("sd1", built / "r", seed=1).diffusers_dir
+    shutil.copytree(refiner, checkpoints / "pixrefiner")
+    first, again = tmp_path / "first.png", tmp_path / "again.png"
+    args = ["--model", "base", "--steps", "4", "--seed", "8", "--size", "64x64",
+            "--refiner", "pixrefiner", "--refiner-switch", "0.5",
+            "--hires-scale", "1.5", "--hires-steps", "2", "--hires-denoise", "0.6"]  # fmt: skip
+    result = run(home, "txt2img", "a fox", "-o", str(first), *args)
+    assert result.exit_code == 0, result.output
+    p = read_metadata(first).params
+    assert p.refiner == "pixrefiner" and p.refiner_switch_at == 0.5  # a folder has no hash
+    assert (p.hires.upscale, p.hires.steps, p.denoising_strength) == (1.5, 2, 0.6)
+    assert Image.open(first).size == (96, 96)
+    result = run(home, "txt2img", "--from", str(first), "-o", str(again))
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(again)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ from pixref.cli._console import console, err_console
 from pixref.home import paths
 from pixref.infotext import InfotextError, parse_infotext
 from pixref.metadata import MetadataError, read_metadata, save_png
-from pixref.params import GenerationParams, Inpaint, PixrefError
+from pixref.params import GenerationParams, Hires, Inpaint, PixrefError
 
 Opt = typer.Option
 
@@ -93,6 +94,9 @@ def _run(
     models = engine.load_models(
         model or params.model, models_dir=models_dir, device=device, **(load_options or {})
     )
+    refiner = None
+    if params.refiner and params.refiner_switch_at is not None:
+        refiner = engine.load_models(params.refiner, models_dir=models_dir, device=device)
     loras = engine.resolve_loras(params.prompt, models_dir=models_dir)
     embeddings = engine.load_embeddings(models, models_dir=models_dir)
     init = _open_image(init_image) if init_image is not None else None
@@ -114,6 +118,7 @@ def _run(
             on_step=lambda event: progress.advance(task),
             loras=loras,
             embeddings=embeddings,
+            refiner=refiner,
         )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
@@ -196,6 +201,19 @@ OutOpt = Annotated[Path | None, Opt("-o", "--output", help="Output PNG file or f
 DeviceOpt = Annotated[str | None, Opt("--device", help="cpu, cuda, cuda:1 ... [cuda if present].")]
 QuietOpt = Annotated[bool, Opt("--quiet", "-q", help="No progress display.")]
 VaeOpt = Annotated[str | None, Opt("--vae", help="A separate VAE (name in models/VAE or a path).")]
+RefinerOpt = Annotated[
+    str | None, Opt("--refiner", help="Refiner checkpoint that takes over mid-sampling.")
+]
+RefinerSwitchOpt = Annotated[
+    float | None, Opt("--refiner-switch", help="Fraction of sampling when it takes over [0.8].")
+]
+HiresScaleOpt = Annotated[float | None, Opt("--hires-scale", help="Hires fix: upscale by.")]
+HiresResizeOpt = Annotated[str | None, Opt("--hires-resize", help="Hires fix: resize to WxH.")]
+HiresStepsOpt = Annotated[int | None, Opt("--hires-steps", help="Hires second-pass steps [steps].")]
+HiresDenoiseOpt = Annotated[float | None, Opt("--hires-denoise", help="Hires denoising [0.7].")]
+HiresUpscalerOpt = Annotated[
+    str | None, Opt("--hires-upscaler", help="Latent, Latent (nearest), Lanczos, ... [Latent].")
+]
 UnsafeOpt = Annotated[
     bool,
     Opt("--allow-unsafe-pickle", help="Allow .ckpt/.pt files, which can run code when loaded."),
@@ -235,14 +253,19 @@ def txt2img(
     model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
     rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
     device: DeviceOpt = None, quiet: QuietOpt = False, vae: VaeOpt = None,
-    allow_unsafe_pickle: UnsafeOpt = False,
+    allow_unsafe_pickle: UnsafeOpt = False, refiner: RefinerOpt = None,
+    refiner_switch: RefinerSwitchOpt = None, hires_scale: HiresScaleOpt = None,
+    hires_resize: HiresResizeOpt = None, hires_steps: HiresStepsOpt = None,
+    hires_denoise: HiresDenoiseOpt = None, hires_upscaler: HiresUpscalerOpt = None,
 ) -> None:  # fmt: skip
     """Generate images from a prompt, as A1111's txt2img tab does."""
     params = _common(
         source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
         variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
     )  # fmt: skip
-    params = params.replace(denoising_strength=None, inpaint=None)
+    params = _with_refiner(params.replace(inpaint=None), refiner, refiner_switch)
+    params = _with_hires(params, hires_scale, hires_resize, hires_steps, hires_denoise,
+                         hires_upscaler)  # fmt: skip
     _run(params, kind="txt2img", model=model, models_dir=models_dir, out=output,
          device=device, quiet=quiet, source=source,
          load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
@@ -262,16 +285,42 @@ def img2img(
     rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
     device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
     vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False,
+    refiner: RefinerOpt = None, refiner_switch: RefinerSwitchOpt = None,
 ) -> None:  # fmt: skip
     """Generate from an init image, as A1111's img2img tab does (size defaults to the image's)."""
     params = _common(
         source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
         variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
     )  # fmt: skip
-    params = _img2img_defaults(params, init, size, denoise)
+    params = _with_refiner(_img2img_defaults(params, init, size, denoise), refiner, refiner_switch)
     _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
          init_image=init, device=device, quiet=quiet, source=source,
          load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
+
+
+def _with_refiner(params: GenerationParams, refiner, switch) -> GenerationParams:
+    if switch is not None and not 0 < switch <= 1:
+        raise typer.BadParameter(f"--refiner-switch must be within 0-1, got {switch}")
+    if refiner is not None:
+        params = params.replace(refiner=refiner, refiner_switch_at=switch or 0.8)
+    elif switch is not None:
+        params = params.replace(refiner_switch_at=switch)
+    return params
+
+
+def _with_hires(params: GenerationParams, scale, resize, steps, denoise, upscaler):
+    """Hires fix from flags, on top of any hires settings ``--from`` brought."""
+    flags = (scale, resize, steps, denoise, upscaler)
+    if all(v is None for v in flags):
+        return params if params.hires else params.replace(denoising_strength=None)
+    hires = params.hires or Hires()
+    changes = _changes(steps=steps, upscaler=upscaler)
+    if scale is not None:
+        changes.update(upscale=scale, resize=None)
+    if resize is not None:
+        changes.update(resize=_size(resize), upscale=None)
+    strength = denoise if denoise is not None else params.denoising_strength or 0.7
+    return params.replace(hires=replace(hires, **changes), denoising_strength=strength)
 
 
 def _img2img_defaults(params, init: Path, size: str | None, denoise: float | None):
@@ -295,6 +344,7 @@ def inpaint(
     rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
     device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
     vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False,
+    refiner: RefinerOpt = None, refiner_switch: RefinerSwitchOpt = None,
     mask_blur: Annotated[int, Opt("--mask-blur", help="Mask blur in pixels.")] = 4,
     masked_content: Annotated[
         str, Opt("--masked-content", help="fill, original, latent noise, latent nothing.")
@@ -312,7 +362,8 @@ def inpaint(
         source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
         variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
     )  # fmt: skip
-    params = _img2img_defaults(params, init, size, denoise).replace(
+    params = _with_refiner(_img2img_defaults(params, init, size, denoise), refiner, refiner_switch)
+    params = params.replace(
         inpaint=Inpaint(mask_blur=mask_blur, invert=invert_mask, only_masked=only_masked,
                         padding=padding, masked_content=masked_content)
     )  # fmt: skip
