@@ -7,6 +7,7 @@ Importing this package is cheap; torch loads when a torch-side name is first use
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pixref.engine._controlnet import ControlInput, ControlNetError
     from pixref.engine._embeddings import Embedding, load_embeddings
     from pixref.engine._generate import (
         GenerationError,
@@ -25,6 +26,8 @@ _LAZY = {
     "StepEvent": "pixref.engine._generate",
     "generate": "pixref.engine._generate",
     "load_models": "pixref.engine._load",
+    "ControlInput": "pixref.engine._controlnet",
+    "ControlNetError": "pixref.engine._controlnet",
     "Embedding": "pixref.engine._embeddings",
     "load_embeddings": "pixref.engine._embeddings",
     "Lora": "pixref.engine._lora",
@@ -32,6 +35,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "ControlInput",
+    "ControlNetError",
     "Embedding",
     "load_embeddings",
     "GenerationError",

@@ -10,9 +10,11 @@ inpaint latent mask. Every generation mode goes through this one class.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
+
+from pixref.engine._controlnet import ActiveUnit, residuals
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class Denoiser:
     init_latent, keep_mask : tensors or None
         Inpainting: where ``keep_mask`` is 1 the denoised latent is replaced by
         ``init_latent`` at every step (A1111 applies this inside its CFG denoiser).
+    controlnets : list of ActiveUnit
+        ControlNet units; each acts while ``calls / total_calls`` is within its
+        guidance range.
     refiner : RefinerStage or None
         Checked at the start of every call, as A1111's ``apply_refiner``;
         ``switched_at`` then holds the call index where it took over.
@@ -99,6 +104,8 @@ class Denoiser:
     image_cond: torch.Tensor | None = None
     init_latent: torch.Tensor | None = None
     keep_mask: torch.Tensor | None = None
+    controlnets: list[ActiveUnit] = field(default_factory=list)
+    total_calls: int = 1
     refiner: RefinerStage | None = None
     switched_at: int | None = None
     calls: int = 0
@@ -122,7 +129,9 @@ class Denoiser:
         self.prediction_type = stage.prediction_type
         self.positive, self.negative = stage.positive, stage.negative
 
-    def _model(self, x: torch.Tensor, sigma: torch.Tensor, conds: list[TextCond]) -> torch.Tensor:
+    def _model(
+        self, x: torch.Tensor, sigma: torch.Tensor, conds: list[TextCond], cond_parts: int
+    ) -> torch.Tensor:
         """Run the UNet once for each conditioning, batched: ``(len(conds) * B, C, h, w)``."""
         batch = x.shape[0]
         n = len(conds)
@@ -140,9 +149,20 @@ class Denoiser:
             }
         # The UNet runs in its own dtype (fp16 on CUDA); the sampler's maths stays float32.
         dtype = embeds.dtype
-        out = self.unet(
-            model_in.to(dtype), t, encoder_hidden_states=embeds, added_cond_kwargs=added
-        )
+        model_in = model_in.to(dtype)
+        extra = {}
+        if self.controlnets:
+            progress = (self.calls - 1) / max(self.total_calls, 1)
+            control_in = model_in[:, : x.shape[1]]  # ControlNets never see inpainting channels
+            found = residuals(
+                self.controlnets, progress, control_in, t, embeds, added, cond_parts * batch
+            )
+            if found is not None:
+                extra = {
+                    "down_block_additional_residuals": found[0],
+                    "mid_block_additional_residual": found[1],
+                }
+        out = self.unet(model_in, t, encoder_hidden_states=embeds, added_cond_kwargs=added, **extra)
         out = (out.sample if hasattr(out, "sample") else out).float()
         x_all = x.repeat(n, 1, 1, 1)
         if self.prediction_type == "v_prediction":
@@ -150,12 +170,13 @@ class Denoiser:
             return x_all / (sigma**2 + 1) - out * sigma / (sigma**2 + 1) ** 0.5
         return x_all - out * sigma
 
-    def _model_all(self, x: torch.Tensor, sigma: torch.Tensor, conds: list[TextCond]):
+    def _model_all(self, x: torch.Tensor, sigma: torch.Tensor, conds: list[TextCond], parts: int):
+        """Model outputs for ``conds``; the first ``parts`` are the prompt side."""
         # One batched UNet call when the token lengths agree (A1111 does the same);
         # prompts of different chunk counts run as separate calls.
         if len({c.embeds.shape for c in conds}) == 1:
-            return self._model(x, sigma, conds).chunk(len(conds))
-        return [self._model(x, sigma, [c]) for c in conds]
+            return self._model(x, sigma, conds, parts).chunk(len(conds))
+        return [self._model(x, sigma, [c], int(i < parts)) for i, c in enumerate(conds)]
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         self._maybe_switch(sigma)
@@ -163,9 +184,10 @@ class Denoiser:
         self.calls += 1
         parts = [(schedule(step), weight) for schedule, weight in self.positive]
         if self.cfg_scale == 1 and len(parts) == 1 and parts[0][1] == 1:
-            (denoised,) = self._model_all(x, sigma, [parts[0][0]])
+            (denoised,) = self._model_all(x, sigma, [parts[0][0]], 1)
         else:
-            outs = self._model_all(x, sigma, [c for c, _ in parts] + [self.negative(step)])
+            conds = [c for c, _ in parts] + [self.negative(step)]
+            outs = self._model_all(x, sigma, conds, len(parts))
             uncond = outs[-1]
             denoised = uncond.clone()
             for out, (_, weight) in zip(outs[:-1], parts, strict=True):

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from pixref.engine import _adapters as adapters
+from pixref.engine._controlnet import ControlInput, active_units, check_controlnets
 from pixref.engine._denoiser import Denoiser
 from pixref.engine._embeddings import Embedding
 from pixref.engine._hires import hires_plan
@@ -208,6 +209,7 @@ def generate(
     loras: Sequence[Lora] = (),
     embeddings: Mapping[str, Embedding] | None = None,
     refiner: adapters.Models | None = None,
+    controlnets: Sequence[ControlInput] = (),
 ) -> Result:
     """Generate ``params.batch_count`` batches of ``params.batch_size`` images.
 
@@ -216,7 +218,8 @@ def generate(
     and ``params.inpaint`` settings. ``loras`` (from `resolve_loras`) are applied
     for this call only; ``embeddings`` (from `load_embeddings`) are the
     textual-inversion words the prompts may use. ``refiner`` (loaded like
-    ``models``) takes over at ``params.refiner_switch_at``.
+    ``models``) takes over at ``params.refiner_switch_at``. ``controlnets`` are
+    the ControlNet units (model, control image, settings), acting in every pass.
 
     Raises
     ------
@@ -228,8 +231,9 @@ def generate(
     # 1. check
     job = check_inputs(params, models, init_image, mask)
     check_loras(models, loras)
+    check_controlnets(controlnets, models.unet)
     refiner_stage = Refiner(refiner, models) if refiner is not None else None
-    extras = _Extras(tuple(loras), dict(embeddings or {}), refiner_stage)
+    extras = _Extras(tuple(loras), dict(embeddings or {}), refiner_stage, tuple(controlnets))
     with loras_applied(models, loras):
         return _generate(params, models, job, init_image, mask, on_step, should_stop, extras)
 
@@ -241,6 +245,7 @@ class _Extras:
     loras: tuple[Lora, ...]
     embeddings: dict[str, Embedding]
     refiner: Refiner | None = None
+    controlnets: tuple[ControlInput, ...] = ()
 
     def hashes(self, p: GenerationParams) -> dict[str, object]:
         """``lora_hashes`` and A1111's ``TI hashes`` for the infotext."""
@@ -250,7 +255,8 @@ class _Extras:
             ti = ", ".join(f"{n}: {self.embeddings[n].short_hash}" for n in used)
             extra = (*[kv for kv in extra if kv[0] != "TI hashes"], ("TI hashes", ti))
         lora_hashes = tuple((lora.name, lora.short_hash) for lora in self.loras)
-        return {"lora_hashes": lora_hashes, "extra": extra}
+        units = tuple(c.recorded() for c in self.controlnets)
+        return {"lora_hashes": lora_hashes, "extra": extra, "controlnets": units}
 
 
 def _generate(params, models, job, init_image, mask, on_step, should_stop, extras) -> Result:
@@ -294,13 +300,23 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
         subseeds = job.subseeds[first : first + p.batch_size]
         callback = _step_callback(on_step, should_stop, first, total_images)
         # The refiner takes over in the last pass (A1111's default: the hires pass).
-        first_pass = _Pass(models, p, conds, image_cond, inpaint, None if hires else extras.refiner)
+        first_pass = _Pass(
+            models,
+            p,
+            conds,
+            image_cond,
+            inpaint,
+            None if hires else extras.refiner,
+            extras.controlnets,
+        )
         latents, switched = first_pass.run(seeds, subseeds, init_latent, callback)
         if hires is not None:
             second = hires.second_pass(p)
             hr_conds = adapters.encode_prompts(models, second, extras.loras, extras.embeddings)
             upscaled = hires.upscale(models, latents)
-            hr_pass = _Pass(models, second, hr_conds, None, None, extras.refiner)
+            hr_pass = _Pass(
+                models, second, hr_conds, None, None, extras.refiner, extras.controlnets
+            )
             latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
         # 6. decode
         decoder = extras.refiner.models if switched else models
@@ -334,6 +350,7 @@ class _Pass:
     image_cond: torch.Tensor | None
     inpaint: _Inpaint | None
     refiner: Refiner | None
+    controlnets: tuple[ControlInput, ...] = ()
 
     def run(self, seeds, subseeds, init_latent, callback) -> tuple[torch.Tensor, bool]:
         models, p, inpaint = self.models, self.p, self.inpaint
@@ -356,6 +373,8 @@ class _Pass:
             init_latent=start_latent if inpaint is not None else None,
             keep_mask=keep,
             refiner=None if self.refiner is None else self.refiner.stage(p),
+            controlnets=active_units(self.controlnets, p.width, p.height, models.device),
+            total_calls=adapters.denoiser_calls(p),
         )
         # 5. loop
         with torch.no_grad():
