@@ -35,13 +35,13 @@ def _tokenizer(folder: Path):
     from pixref.prompt import clip_tokenizer
 
     vocab = clip_tokenizer().vocab
-    merges = [
-        (a, b) for a, b in (tuple(line.split()) for line in _merge_lines()) if a and b
-    ]
+    merges = [(a, b) for a, b in (tuple(line.split()) for line in _merge_lines()) if a and b]
     (folder / "vocab.json").write_text(json.dumps(vocab))
     lines = ["#version: 0.2"] + [f"{a} {b}" for a, b in merges]
     (folder / "merges.txt").write_text("\n".join(lines) + "\n")
-    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
+    return CLIPTokenizer(
+        str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77
+    )
 
 
 def _merge_lines():

@@ -39,19 +39,95 @@ from pixref.library import Query, Range, import_folders, open_library  # noqa: E
 from pixref.library._entry import params_columns  # noqa: E402
 from pixref.params import GenerationParams  # noqa: E402
 
-SUBJECTS = ["kitty", "fairy", "dragonfly", "knight", "witch", "robot", "fox", "castle",
-            "forest", "dragon", "mermaid", "owl", "samurai", "wizard", "tree", "ship",
-            "girl", "boy", "cat", "dog", "frog", "mushroom", "temple", "city"]
-WORDS = ["cute", "tiny", "wearing", "hat", "wings", "leaf", "water", "droplets", "sunset",
-         "portrait", "full", "body", "pose", "flying", "sitting", "standing", "smiling",
-         "detailed", "soft", "light", "dramatic", "colorful", "pastel", "dark", "bright",
-         "pixel", "art", "sprite", "isometric", "side", "view", "front", "back", "night",
-         "day", "rain", "snow", "glowing", "magic", "armor", "dress", "cloak", "sword",
-         "staff", "flower", "crown", "red", "blue", "green", "golden", "silver", "purple"]
+SUBJECTS = [
+    "kitty",
+    "fairy",
+    "dragonfly",
+    "knight",
+    "witch",
+    "robot",
+    "fox",
+    "castle",
+    "forest",
+    "dragon",
+    "mermaid",
+    "owl",
+    "samurai",
+    "wizard",
+    "tree",
+    "ship",
+    "girl",
+    "boy",
+    "cat",
+    "dog",
+    "frog",
+    "mushroom",
+    "temple",
+    "city",
+]
+WORDS = [
+    "cute",
+    "tiny",
+    "wearing",
+    "hat",
+    "wings",
+    "leaf",
+    "water",
+    "droplets",
+    "sunset",
+    "portrait",
+    "full",
+    "body",
+    "pose",
+    "flying",
+    "sitting",
+    "standing",
+    "smiling",
+    "detailed",
+    "soft",
+    "light",
+    "dramatic",
+    "colorful",
+    "pastel",
+    "dark",
+    "bright",
+    "pixel",
+    "art",
+    "sprite",
+    "isometric",
+    "side",
+    "view",
+    "front",
+    "back",
+    "night",
+    "day",
+    "rain",
+    "snow",
+    "glowing",
+    "magic",
+    "armor",
+    "dress",
+    "cloak",
+    "sword",
+    "staff",
+    "flower",
+    "crown",
+    "red",
+    "blue",
+    "green",
+    "golden",
+    "silver",
+    "purple",
+]
 SAMPLERS = ["Euler a", "Euler", "DPM++ 2M", "DPM++ SDE", "DDIM", "UniPC", "Heun", "LMS"]
 SCHEDULES = ["Automatic", "Karras", "Exponential"]
-MODELS = ["juggernautXL_v7Rundiffusion", "anythingV3_fp16", "pixelArtDiffusion_v1",
-          "dreamshaper_8", "sdxl_base_1.0"]
+MODELS = [
+    "juggernautXL_v7Rundiffusion",
+    "anythingV3_fp16",
+    "pixelArtDiffusion_v1",
+    "dreamshaper_8",
+    "sdxl_base_1.0",
+]
 NEGATIVES = ["visible ears", "blurry, lowres", "bad hands, extra fingers", "", "text, watermark"]
 
 
@@ -85,7 +161,8 @@ def make_pngs(folder: Path, n: int, rng: random.Random) -> list[Path]:
         info.add_text("parameters", format_infotext(p))
         buf = io.BytesIO()
         Image.new("RGB", (16, 16), (i % 256, (i // 256) % 256, (i // 65536) % 256)).save(
-            buf, "PNG", pnginfo=info, compress_level=1)
+            buf, "PNG", pnginfo=info, compress_level=1
+        )
         path = sub / f"{i:05d}-{p.seed}.png"
         path.write_bytes(buf.getvalue())
         out.append(path)
@@ -118,8 +195,13 @@ def bench_import(work: Path, n: int, rng: random.Random) -> dict[str, float]:
         again = import_folders(lib, [src])
         incremental_s = time.perf_counter() - t
         assert again.unchanged == n and not again.added
-    return {"made_s": made, "copy_s": copy_s, "import_s": import_s, "walk_s": walk_s,
-            "incremental_s": incremental_s}
+    return {
+        "made_s": made,
+        "copy_s": copy_s,
+        "import_s": import_s,
+        "walk_s": walk_s,
+        "incremental_s": incremental_s,
+    }
 
 
 def fill(path: Path, n: int, rng: random.Random) -> None:
@@ -131,22 +213,32 @@ def fill(path: Path, n: int, rng: random.Random) -> None:
         for i in range(n):
             p = random_params(rng)
             row = {
-                "image_hash": f"{i:064x}", "file": f"images/00/{i:064x}.png", "linked": 0,
-                "bytes": 600, "width": p.width, "height": p.height,
+                "image_hash": f"{i:064x}",
+                "file": f"images/00/{i:064x}.png",
+                "linked": 0,
+                "bytes": 600,
+                "width": p.width,
+                "height": p.height,
                 "kind": "generation" if i % 5 else "import",
-                "generator": "pixref" if i % 5 else "A1111", "source_path": None,
+                "generator": "pixref" if i % 5 else "A1111",
+                "source_path": None,
                 "filename": f"{i:05d}-{p.seed}.png",
                 "created_utc": f"2026-{1 + i * 11 // n:02d}-{1 + i % 28:02d}T"
-                               f"{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z",
-                "added_utc": "2026-11-26T00:00:00Z", "infotext": format_infotext(p),
-                "raw_json": None, "note": "", "tags": "fairy" if i % 50 == 0 else "",
-                "rating": i % 6 if i % 7 == 0 else 0, "keep": int(i % 11 == 0),
+                f"{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z",
+                "added_utc": "2026-11-26T00:00:00Z",
+                "infotext": format_infotext(p),
+                "raw_json": None,
+                "note": "",
+                "tags": "fairy" if i % 50 == 0 else "",
+                "rating": i % 6 if i % 7 == 0 else 0,
+                "keep": int(i % 11 == 0),
                 **params_columns(p),
             }
             if cols is None:
                 cols = list(row)
-                sql = (f"INSERT INTO entries ({', '.join(cols)}) "
-                       f"VALUES ({', '.join('?' * len(cols))})")
+                sql = (
+                    f"INSERT INTO entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                )
             db.execute(sql, [row[c] for c in cols])
         db.execute("COMMIT")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -161,8 +253,13 @@ def pct(values: list[float], q: float) -> float:
 def bench_search(path: Path, rng: random.Random, queries: int = 300) -> dict[str, float]:
     cases = []
     for _ in range(queries):
-        cases.append((rng.choice(SUBJECTS + WORDS), rng.choice(SAMPLERS),
-                      rng.choice([(6, 8), (5, 7), (7, 9)])))
+        cases.append(
+            (
+                rng.choice(SUBJECTS + WORDS),
+                rng.choice(SAMPLERS),
+                rng.choice([(6, 8), (5, 7), (7, 9)]),
+            )
+        )
     ours, base, hits = [], [], []
     with open_library(path) as lib:
         db = lib.store.db
@@ -184,9 +281,14 @@ def bench_search(path: Path, rng: random.Random, queries: int = 300) -> dict[str
             t = time.perf_counter()
             lib.search(Query(text=word, sampler=sampler, cfg=Range(lo, hi), order="rank"))
             ranked.append(time.perf_counter() - t)
-    return {"p50_ms": 1e3 * statistics.median(ours), "p95_ms": 1e3 * pct(ours, 0.95),
-            "base_p50_ms": 1e3 * statistics.median(base), "base_p95_ms": 1e3 * pct(base, 0.95),
-            "rank_p95_ms": 1e3 * pct(ranked, 0.95), "mean_hits": statistics.mean(hits)}
+    return {
+        "p50_ms": 1e3 * statistics.median(ours),
+        "p95_ms": 1e3 * pct(ours, 0.95),
+        "base_p50_ms": 1e3 * statistics.median(base),
+        "base_p95_ms": 1e3 * pct(base, 0.95),
+        "rank_p95_ms": 1e3 * pct(ranked, 0.95),
+        "mean_hits": statistics.mean(hits),
+    }
 
 
 def bench_open_list(path: Path, repeats: int = 30) -> dict[str, float]:
@@ -202,8 +304,12 @@ def bench_open_list(path: Path, repeats: int = 30) -> dict[str, float]:
         db.execute("SELECT * FROM entries ORDER BY created_utc DESC, id DESC LIMIT 50").fetchall()
         db.close()
         base.append(time.perf_counter() - t)
-    return {"p50_ms": 1e3 * statistics.median(ours), "p95_ms": 1e3 * pct(ours, 0.95),
-            "base_p50_ms": 1e3 * statistics.median(base), "base_p95_ms": 1e3 * pct(base, 0.95)}
+    return {
+        "p50_ms": 1e3 * statistics.median(ours),
+        "p95_ms": 1e3 * pct(ours, 0.95),
+        "base_p50_ms": 1e3 * statistics.median(base),
+        "base_p95_ms": 1e3 * pct(base, 0.95),
+    }
 
 
 def main() -> None:
@@ -221,25 +327,33 @@ def main() -> None:
     try:
         r = bench_import(work, args.import_n, rng)
         print(f"made {args.import_n} A1111 PNGs in {r['made_s']:.1f} s (setup, not timed)")
-        print(f"import {args.import_n}: {r['import_s']:.2f} s (goal < 30 s); plain copy "
-              f"{r['copy_s']:.2f} s; ratio {r['import_s'] / r['copy_s']:.1f}x")
-        print(f"incremental re-import: {r['incremental_s']:.2f} s (goal < 3 s); walk+stat "
-              f"{r['walk_s']:.2f} s; ratio {r['incremental_s'] / r['walk_s']:.1f}x")
+        print(
+            f"import {args.import_n}: {r['import_s']:.2f} s (goal < 30 s); plain copy "
+            f"{r['copy_s']:.2f} s; ratio {r['import_s'] / r['copy_s']:.1f}x"
+        )
+        print(
+            f"incremental re-import: {r['incremental_s']:.2f} s (goal < 3 s); walk+stat "
+            f"{r['walk_s']:.2f} s; ratio {r['incremental_s'] / r['walk_s']:.1f}x"
+        )
         db = work / "big" / "library.db"
         t = time.perf_counter()
         fill(db, args.search_n, rng)
         print(f"filled {args.search_n} rows in {time.perf_counter() - t:.1f} s (setup)")
         s = bench_search(db, rng)
-        print(f"search text + sampler + cfg range over {args.search_n}: p50 {s['p50_ms']:.2f} ms, "
-              f"p95 {s['p95_ms']:.2f} ms (goal < 20 ms); bare LIKE SELECT p50 "
-              f"{s['base_p50_ms']:.2f} ms, p95 {s['base_p95_ms']:.2f} ms; ratio p95 "
-              f"{s['p95_ms'] / s['base_p95_ms']:.2f}x; ranked (bm25) p95 {s['rank_p95_ms']:.2f}"
-              f" ms; mean hits {s['mean_hits']:.1f}")
+        print(
+            f"search text + sampler + cfg range over {args.search_n}: p50 {s['p50_ms']:.2f} ms, "
+            f"p95 {s['p95_ms']:.2f} ms (goal < 20 ms); bare LIKE SELECT p50 "
+            f"{s['base_p50_ms']:.2f} ms, p95 {s['base_p95_ms']:.2f} ms; ratio p95 "
+            f"{s['p95_ms'] / s['base_p95_ms']:.2f}x; ranked (bm25) p95 {s['rank_p95_ms']:.2f}"
+            f" ms; mean hits {s['mean_hits']:.1f}"
+        )
         o = bench_open_list(db)
-        print(f"open {args.search_n}-entry library + newest 50: p50 {o['p50_ms']:.2f} ms, p95 "
-              f"{o['p95_ms']:.2f} ms (goal < 100 ms); bare connect+SELECT p50 "
-              f"{o['base_p50_ms']:.2f} ms, p95 {o['base_p95_ms']:.2f} ms; ratio p95 "
-              f"{o['p95_ms'] / o['base_p95_ms']:.1f}x")
+        print(
+            f"open {args.search_n}-entry library + newest 50: p50 {o['p50_ms']:.2f} ms, p95 "
+            f"{o['p95_ms']:.2f} ms (goal < 100 ms); bare connect+SELECT p50 "
+            f"{o['base_p50_ms']:.2f} ms, p95 {o['base_p95_ms']:.2f} ms; ratio p95 "
+            f"{o['p95_ms'] / o['base_p95_ms']:.1f}x"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
