@@ -84,8 +84,9 @@ def main() -> None:
         )  # fmt: skip
 
         def run_diffusers():
+            generator = torch.Generator().manual_seed(1)
             pipe(prompt, negative_prompt=negative, num_inference_steps=20, guidance_scale=7,
-                 height=args.size, width=args.size, generator=torch.Generator().manual_seed(1))  # fmt: skip
+                 height=args.size, width=args.size, generator=generator)  # fmt: skip
 
         def run_pixref():
             generate(params, models)
