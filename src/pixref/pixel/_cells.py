@@ -1,0 +1,49 @@
+"""Gathering the source pixels that fall in each output cell, for per-cell statistics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def cell_sample_index(length: int, cells: int, *, max_samples: int = 16) -> np.ndarray:
+    """Source indices sampled evenly inside each of ``cells`` equal spans of ``length``.
+
+    Returns
+    -------
+    (cells, n) intp array
+        For integer ratios (``length = n * cells``) every source index appears once.
+    """
+    n = max(1, min(max_samples, math.ceil(length / cells)))
+    starts = np.arange(cells)[:, None] * (length / cells)
+    offsets = (np.arange(n)[None, :] + 0.5) * (length / cells / n)
+    return np.minimum(np.floor(starts + offsets).astype(np.intp), length - 1)
+
+
+def cell_samples(image: np.ndarray, shape: tuple[int, int], *, max_samples: int = 16):
+    """The pixels of ``image`` grouped by output cell.
+
+    Parameters
+    ----------
+    image : (H, W, C) array
+    shape : (rows, cols)
+        Output size in cells.
+
+    Returns
+    -------
+    (rows, cols, n, C) array
+        ``n`` sampled pixels per cell (all of them for integer ratios up to ``max_samples``).
+    """
+    rows_idx = cell_sample_index(image.shape[0], shape[0], max_samples=max_samples)
+    cols_idx = cell_sample_index(image.shape[1], shape[1], max_samples=max_samples)
+    block = image[rows_idx[:, None, :, None], cols_idx[None, :, None, :]]
+    rows, cols, nr, nc, channels = block.shape
+    return block.reshape(rows, cols, nr * nc, channels)
+
+
+def cell_centres(length: int, cells: int) -> np.ndarray:
+    """Index of the source pixel at the centre of each of ``cells`` equal spans."""
+    return np.minimum(
+        np.floor((np.arange(cells) + 0.5) * (length / cells)).astype(np.intp), length - 1
+    )
