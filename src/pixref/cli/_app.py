@@ -76,9 +76,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import paths
+    from pixref.cli import paths, pixel
 
-    for module in (paths,):
+    for module in (paths, pixel):
         module.register(app)
 
 

@@ -29,10 +29,16 @@ from pixref.pixel._indexed import IndexedImage, to_indexed
 from pixref.pixel._merge import merge_similar_colors
 from pixref.pixel._outline import expand_outlines
 from pixref.pixel._palette import Palette, builtin_palette, builtin_palette_names
-from pixref.pixel._pixelize import pixelize, pixelize_variants, target_shape, variant_widths
+from pixref.pixel._pixelize import (
+    palettize,
+    pixelize,
+    pixelize_variants,
+    target_shape,
+    variant_widths,
+)
 from pixref.pixel._quantize import EXTRACTORS, PaletteMethod, extract_palette
 from pixref.pixel._settings import PixelizeSettings
-from pixref.pixel._snap import grid_from_pixel_size, snap_to_grid
+from pixref.pixel._snap import SnapResult, grid_from_pixel_size, snap_to_grid
 
 __all__ = [
     "DITHERS",
@@ -50,6 +56,7 @@ __all__ = [
     "PaletteMethod",
     "PixelError",
     "PixelizeSettings",
+    "SnapResult",
     "adjust_colors",
     "builtin_palette",
     "builtin_palette_names",
@@ -63,6 +70,7 @@ __all__ = [
     "map_to_palette",
     "merge_similar_colors",
     "oklab2srgb",
+    "palettize",
     "pixelize",
     "pixelize_variants",
     "remove_isolated_pixels",

@@ -14,7 +14,7 @@ def draw_grid(image: np.ndarray, grid: Grid, *, color=(255, 0, 255)) -> np.ndarr
     draw = ImageDraw.Draw(pil)
     rows, cols = image.shape[:2]
     for x in grid.cols.edges(cols)[1:-1]:
-        draw.line([(int(x), 0), (int(x), rows - 1)], fill=color)
+        draw.line([(round(x), 0), (round(x), rows - 1)], fill=color)
     for y in grid.rows.edges(rows)[1:-1]:
-        draw.line([(0, int(y)), (cols - 1, int(y))], fill=color)
+        draw.line([(0, round(y)), (cols - 1, round(y))], fill=color)
     return np.asarray(pil)

@@ -71,9 +71,7 @@ class Palette:
         for item in items:
             match = _HEX.fullmatch(item.strip())
             if not match:
-                raise PaletteError(
-                    f"palette colour must be 6 hex digits like ff0044, got {item!r}"
-                )
+                raise PaletteError(f"palette colour must be 6 hex digits like ff0044, got {item!r}")
             colors.append([int(match.group(1)[i : i + 2], 16) for i in (0, 2, 4)])
         return cls(np.array(colors, dtype=np.uint8).reshape(-1, 3), name=name)
 

@@ -8,12 +8,13 @@ import numpy as np
 
 from pixref.pixel._adjust import adjust_colors
 from pixref.pixel._cleanup import remove_isolated_pixels
-from pixref.pixel._dither import map_to_palette
+from pixref.pixel._dither import Dither, map_to_palette
 from pixref.pixel._downscale import downscale
 from pixref.pixel._errors import PixelError
 from pixref.pixel._image import check_image, opaque_mask
 from pixref.pixel._indexed import IndexedImage, indexed_from_labels
 from pixref.pixel._outline import expand_outlines
+from pixref.pixel._palette import Palette
 from pixref.pixel._quantize import extract_palette
 from pixref.pixel._settings import PixelizeSettings
 
@@ -104,11 +105,33 @@ def pixelize(image: np.ndarray, settings: PixelizeSettings | None = None) -> Ind
         method=settings.palette_method,
         alpha_threshold=settings.alpha_threshold,
     )
-    labels = map_to_palette(
-        small, palette, dither=settings.dither, strength=settings.dither_strength
+    return palettize(
+        small,
+        palette,
+        dither=settings.dither,
+        strength=settings.dither_strength,
+        alpha_threshold=settings.alpha_threshold,
+        clean=settings.clean,
     )
-    labels = np.where(opaque, labels, -1)
-    if settings.clean:
+
+
+def palettize(
+    image: np.ndarray,
+    palette: Palette,
+    *,
+    dither: Dither | str = "none",
+    strength: float = 1.0,
+    alpha_threshold: int = 128,
+    clean: bool = False,
+) -> IndexedImage:
+    """Map an image onto ``palette`` as an `IndexedImage` with binary alpha.
+
+    Pixels with alpha below ``alpha_threshold`` become the transparent index 0;
+    ``clean`` removes isolated single pixels (see `remove_isolated_pixels`).
+    """
+    labels = map_to_palette(image, palette, dither=dither, strength=strength)
+    labels = np.where(opaque_mask(image, alpha_threshold=alpha_threshold), labels, -1)
+    if clean:
         labels = remove_isolated_pixels(labels)
     return indexed_from_labels(labels, palette)
 
