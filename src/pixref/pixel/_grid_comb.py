@@ -7,7 +7,8 @@ its angle gives the phase. This is the reference detector of
 ``shared/reference/pixel-art.md`` §4.4, made fast by reading R at every frequency
 at once from a zero-padded FFT and then refining the winner by a direct sum.
 Sub-multiples of the true pitch (p/2, p/3) line up as well as p itself, so the
-largest pitch whose score is close to the best one is the fundamental.
+longest integer multiple of the best pitch that scores nearly as well (and whose
+divisors do too) is taken as the fundamental.
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def detect_grid(
         Pitch search range in pixels; ``max_pitch`` defaults to a quarter of the
         shorter side (at least 4 cells), capped at 64.
     tolerance : float
-        A longer pitch wins when its score is at least ``tolerance`` × the best score.
+        A multiple of the best pitch wins when it (and its divisors) score at least
+        ``tolerance`` × the best score.
 
     Returns
     -------
@@ -155,12 +157,39 @@ def detect_grid(
     peaks = _local_maxima(score) & in_range
     if not peaks.any():
         return Grid(AxisGrid(float(rows), 0.0), AxisGrid(float(cols), 0.0), 0.0)
-    best = score[peaks].max()
-    candidates = np.flatnonzero(peaks & (score >= tolerance * best))
-    freq = freqs[candidates[0]]  # lowest frequency = longest pitch
+    best = int(np.flatnonzero(peaks)[score[peaks].argmax()])
+    freq = _fundamental(score, freqs, best, tolerance=tolerance, min_freq=1 / max_pitch)
     axes = [_refine_axis(profile, freq, 1 / n_fft) for profile in profiles]
     confidence = float(np.mean([strength for _, strength in axes]))
     return Grid(axes[0][0], axes[1][0], confidence)
+
+
+def _fundamental(
+    score: np.ndarray, freqs: np.ndarray, best: int, *, tolerance: float, min_freq: float
+) -> float:
+    """The frequency of the longest pitch m × p_best that explains the best peak.
+
+    The best peak may be a sub-multiple p/m of the true pitch p, which lines up
+    with the same edges. A multiple m is accepted when the score at f_best / m,
+    and at f_best / d for every divisor d of m, reaches ``tolerance`` × the best
+    score; a pitch that merely matches a larger repeating pattern (tiles, 4.5 ×
+    the pitch) fails at some divisor, because there the edges cancel.
+    """
+    f_best, s_best = freqs[best], score[best]
+    step = freqs[1]
+
+    def near(freq: float) -> float:
+        i = int(round(freq / step))
+        return float(score[max(i - 2, 0) : i + 3].max())
+
+    passed = {1: True}
+    chosen = 1
+    for m in range(2, int(f_best / min_freq) + 1):
+        divisors_ok = all(passed[d] for d in range(2, m) if m % d == 0)
+        passed[m] = divisors_ok and near(f_best / m) >= tolerance * s_best
+        if passed[m]:
+            chosen = m
+    return float(f_best / chosen)
 
 
 def _local_maxima(values: np.ndarray) -> np.ndarray:

@@ -63,6 +63,52 @@ def _inner_samples(edges: np.ndarray, length: int, *, inner: float) -> np.ndarra
     return np.clip(np.floor(spots).astype(np.intp), 0, length - 1)
 
 
+def _cell_samples(image: np.ndarray, grid: Grid, *, inner: float) -> np.ndarray:
+    """``(rows, cols, n, C)`` pixels sampled in the inner part of every cell."""
+    row_idx = _inner_samples(grid.rows.edges(image.shape[0]), image.shape[0], inner=inner)
+    col_idx = _inner_samples(grid.cols.edges(image.shape[1]), image.shape[1], inner=inner)
+    block = image[row_idx[:, None, :, None], col_idx[None, :, None, :]]
+    rows, cols = block.shape[:2]
+    return block.reshape(rows, cols, -1, image.shape[2])
+
+
+def _halved(axis: AxisGrid) -> AxisGrid:
+    half = axis.pitch / 2
+    return AxisGrid(half, axis.offset % half)
+
+
+#: Share of half-pitch cells that must differ clearly from their full cell before
+#: the half pitch is taken; and what "clearly" means (sum of |ΔR|+|ΔG|+|ΔB|, 0–765).
+HALF_PITCH_SHARE = 0.02
+HALF_PITCH_DIFFERENCE = 90
+
+
+def _prefer_half_pitch(image: np.ndarray, grid: Grid, *, inner: float) -> Grid:
+    """Halve the pitch when cells of the half pitch show detail the full cells hide.
+
+    Art whose strong edges fall mostly on every other pixel boundary (2-px
+    features, tile borders) makes twice the true pitch score nearly as well as
+    the pitch itself. Sampling at half the pitch settles it: for a true pitch the
+    half cells repeat their cell's colour; for a doubled pitch many differ clearly
+    (proper-pixel-art validates candidate widths by within-cell variance likewise).
+    """
+    if min(grid.rows.pitch, grid.cols.pitch) / 2 < 3:
+        return grid
+    half = Grid(_halved(grid.rows), _halved(grid.cols), grid.confidence)
+    full_art = np.median(_cell_samples(image, grid, inner=inner), axis=2)
+    # The centre of each half cell only: its borders are closer to real edges and blur.
+    half_art = np.median(_cell_samples(image, half, inner=inner * 0.6), axis=2)
+    row_edges = half.rows.edges(image.shape[0])
+    col_edges = half.cols.edges(image.shape[1])
+    row_of = np.searchsorted(grid.rows.edges(image.shape[0]), (row_edges[:-1] + row_edges[1:]) / 2)
+    col_of = np.searchsorted(grid.cols.edges(image.shape[1]), (col_edges[:-1] + col_edges[1:]) / 2)
+    parent = full_art[np.clip(row_of - 1, 0, len(full_art) - 1)][
+        :, np.clip(col_of - 1, 0, full_art.shape[1] - 1)
+    ]
+    differs = np.abs(half_art[..., :3] - parent[..., :3]).sum(axis=2) > HALF_PITCH_DIFFERENCE
+    return half if differs.mean() > HALF_PITCH_SHARE else grid
+
+
 def snap_to_grid(
     image: np.ndarray,
     grid: Grid | None = None,
@@ -103,11 +149,8 @@ def snap_to_grid(
                 f"no pixel grid found (confidence {grid.confidence:.2f} < {min_confidence}); "
                 "the image may already be at native resolution, or pass --pixel-size"
             )
-    row_idx = _inner_samples(grid.rows.edges(image.shape[0]), image.shape[0], inner=inner)
-    col_idx = _inner_samples(grid.cols.edges(image.shape[1]), image.shape[1], inner=inner)
-    block = image[row_idx[:, None, :, None], col_idx[None, :, None, :]]
-    rows, cols = block.shape[:2]
-    samples = block.reshape(rows, cols, -1, image.shape[2])
+        grid = _prefer_half_pitch(image, grid, inner=inner)
+    samples = _cell_samples(image, grid, inner=inner)
     art = np.median(samples, axis=2)
     spread = np.abs(samples[..., :3] - art[:, :, None, :3]).mean(axis=(2, 3))
     noise = float(np.median(spread)) / 255
