@@ -136,13 +136,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peers-python", help="python of the venv holding the peers")
     parser.add_argument("--cases-per-image", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261126, help="seed of the cases")
     parser.add_argument(
         "--reuse-peers", action="store_true", help="reuse the peers' outputs of a previous run"
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench-out" / "snap_quality")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(20261126)
+    rng = np.random.default_rng(args.seed)
     cases, truths, params = [], {}, {}
     for path in sorted(find_pixelart().glob("*.png")):
         truth = load_truth(path)

@@ -78,9 +78,11 @@ def _halved(axis: AxisGrid) -> AxisGrid:
 
 
 #: Share of half-pitch cells that must differ clearly from their full cell before
-#: the half pitch is taken; and what "clearly" means (sum of |ΔR|+|ΔG|+|ΔB|, 0–765).
+#: the half pitch is taken; and what "clearly" means (|Δ luma|, 0–255). Luma only:
+#: JPEG halves the chroma resolution, which makes colour differences at half
+#: pitch unreliable, while luma keeps full resolution.
 HALF_PITCH_SHARE = 0.02
-HALF_PITCH_DIFFERENCE = 90
+HALF_PITCH_DIFFERENCE = 30
 
 
 def _prefer_half_pitch(image: np.ndarray, grid: Grid, *, inner: float) -> Grid:
@@ -105,7 +107,9 @@ def _prefer_half_pitch(image: np.ndarray, grid: Grid, *, inner: float) -> Grid:
     parent = full_art[np.clip(row_of - 1, 0, len(full_art) - 1)][
         :, np.clip(col_of - 1, 0, full_art.shape[1] - 1)
     ]
-    differs = np.abs(half_art[..., :3] - parent[..., :3]).sum(axis=2) > HALF_PITCH_DIFFERENCE
+    luma = np.array([0.299, 0.587, 0.114])
+    difference = np.abs((half_art[..., :3] - parent[..., :3]) @ luma)
+    differs = difference > HALF_PITCH_DIFFERENCE
     return half if differs.mean() > HALF_PITCH_SHARE else grid
 
 
