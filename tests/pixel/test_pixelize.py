@@ -125,3 +125,12 @@ def test_every_method_and_dither_runs_end_to_end(photo):
         for dither in ["none", "bayer8", "floyd-steinberg"]:
             out = pixelize(photo, PixelizeSettings(width=24, method=method, dither=dither))
             assert out.shape == (18, 24)
+
+
+def test_one_pixel_and_wrong_dtype_images_are_refused():
+    with pytest.raises(PixelError, match="at least 2 pixels"):
+        pixelize(np.zeros((1, 1, 3), np.uint8))
+    with pytest.raises(PixelError, match="uint8"):
+        pixelize(np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(PixelError, match=r"\(H, W, 3\)"):
+        pixelize(np.zeros((8, 8), np.uint8))

@@ -103,3 +103,16 @@ def test_grid_preview_draws_lines_on_cell_boundaries():
     assert (drawn[:, 5] == [255, 0, 255]).all()
     assert not (drawn[:, 7] == [255, 0, 255]).all()
     Image.fromarray(drawn)  # a valid RGB image
+
+
+def test_art_with_strong_edges_on_even_pixels_is_not_read_at_double_pitch():
+    # Thick dark 2-px bars (strong edges on even boundaries only) and fainter 1-px
+    # details at odd positions: twice the pitch scores nearly as well as the pitch.
+    art = np.full((48, 48, 3), 200, np.uint8)
+    art[::8, :] = art[1::8, :] = 60
+    art[:, ::8] = art[:, 1::8] = 60
+    art[3::8, 3::8] = 150
+    art[5::8, 4::8] = 150
+    big = degrade(upscale_nearest(art, 6.5)[3:, 2:], blur=0.9, jpeg=75, noise=2)
+    result = snap_to_grid(big)
+    assert result.art.shape[:2] == (48, 48)
