@@ -21,7 +21,13 @@ def cell_sample_index(length: int, cells: int, *, max_samples: int = 16) -> np.n
     return np.minimum(np.floor(starts + offsets).astype(np.intp), length - 1)
 
 
-def cell_samples(image: np.ndarray, shape: tuple[int, int], *, max_samples: int = 16):
+def cell_samples(
+    image: np.ndarray,
+    shape: tuple[int, int],
+    *,
+    max_samples: int = 16,
+    rows: slice = slice(None),
+):
     """The pixels of ``image`` grouped by output cell.
 
     Parameters
@@ -29,17 +35,34 @@ def cell_samples(image: np.ndarray, shape: tuple[int, int], *, max_samples: int 
     image : (H, W, C) array
     shape : (rows, cols)
         Output size in cells.
+    rows : slice
+        Only these output rows (to bound memory, see `by_row_chunks`).
 
     Returns
     -------
     (rows, cols, n, C) array
         ``n`` sampled pixels per cell (all of them for integer ratios up to ``max_samples``).
     """
-    rows_idx = cell_sample_index(image.shape[0], shape[0], max_samples=max_samples)
+    rows_idx = cell_sample_index(image.shape[0], shape[0], max_samples=max_samples)[rows]
     cols_idx = cell_sample_index(image.shape[1], shape[1], max_samples=max_samples)
     block = image[rows_idx[:, None, :, None], cols_idx[None, :, None, :]]
-    rows, cols, nr, nc, channels = block.shape
-    return block.reshape(rows, cols, nr * nc, channels)
+    n_rows, n_cols, nr, nc, channels = block.shape
+    return block.reshape(n_rows, n_cols, nr * nc, channels)
+
+
+def by_row_chunks(per_cell, image: np.ndarray, shape: tuple[int, int], *, budget: int = 1 << 17):
+    """Apply ``per_cell(samples)`` to bands of output rows and stack the results.
+
+    Each band gathers at most about ``budget`` source pixels, so methods that keep
+    float copies of the samples stay within a few copies of a band, not of the image.
+    """
+    per_row = max(1, image.shape[0] // shape[0]) * image.shape[1]
+    step = max(1, budget // per_row)
+    bands = [
+        per_cell(cell_samples(image, shape, rows=slice(start, start + step)))
+        for start in range(0, shape[0], step)
+    ]
+    return np.concatenate(bands, axis=0)
 
 
 def cell_centres(length: int, cells: int) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixref.pixel._cells import cell_samples
+from pixref.pixel._cells import by_row_chunks
 
 
 def downscale_contrast(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -16,7 +16,11 @@ def downscale_contrast(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     otherwise the pixel nearest the cell's median lightness. The chosen output is
     always a colour present in the cell, never a blend.
     """
-    samples = cell_samples(image, shape)  # (r, c, n, C)
+    return by_row_chunks(_contrast_pick, image, shape)
+
+
+def _contrast_pick(samples: np.ndarray) -> np.ndarray:
+    """(r, c, n, C) cell samples → (r, c, C) chosen pixels."""
     luma = samples[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     median = np.median(luma, axis=2)
     mean = luma.mean(axis=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixref.pixel._cells import cell_samples
+from pixref.pixel._cells import by_row_chunks
 
 
 def downscale_dominant(image: np.ndarray, shape: tuple[int, int], *, iterations: int = 4):
@@ -15,8 +15,12 @@ def downscale_dominant(image: np.ndarray, shape: tuple[int, int], *, iterations:
     over all cells at once in numpy (a per-cell scikit-learn call would take seconds).
     Clusters start at the darkest and brightest pixel of the cell.
     """
+    return by_row_chunks(lambda s: _dominant(s, iterations), image, shape)
+
+
+def _dominant(samples: np.ndarray, iterations: int) -> np.ndarray:
     # (rows, cols, C, n): samples last, so the per-cell reductions run over long rows.
-    samples = np.ascontiguousarray(cell_samples(image, shape).transpose(0, 1, 3, 2))
+    samples = np.ascontiguousarray(samples.transpose(0, 1, 3, 2))
     samples = samples.astype(np.float32)
     n = samples.shape[3]
     luma = np.einsum("rckn,k->rcn", samples[:, :, :3], np.array([0.299, 0.587, 0.114], "f4"))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixref.pixel._cells import cell_samples
+from pixref.pixel._cells import by_row_chunks
 
 
 def downscale_median(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Each output pixel is the per-channel median of its cell (robust to thin outliers)."""
-    samples = cell_samples(image, shape)
-    return np.median(samples, axis=2).round().astype(np.uint8)
+    return by_row_chunks(
+        lambda samples: np.median(samples, axis=2).round().astype(np.uint8), image, shape
+    )
