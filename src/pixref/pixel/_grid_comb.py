@@ -105,7 +105,7 @@ def edge_profile(image: np.ndarray, axis: int) -> np.ndarray:
     for channel in _channels(image):
         step = np.abs(np.diff(channel.astype(np.int16), axis=axis))
         diff = step if diff is None else diff + step
-    floor = 2.0 * float(np.median(diff)) + 5.0
+    floor = 2.0 * float(np.median(diff[::3, ::3])) + 5.0  # a ninth of the pixels is plenty
     strong = np.maximum(diff.astype(np.float32) - np.float32(floor), 0)
     return strong.sum(axis=1 - axis, dtype=np.float64)
 

@@ -34,16 +34,7 @@ def merge_similar_colors(image: np.ndarray, *, threshold: float = 0.03) -> np.nd
     order = np.argsort(-counts, kind="stable")
     colors = colors[order]
     lab = rgb8_to_oklab(colors)
-    leader_of = np.arange(len(colors))
-    leaders: list[int] = []
-    for i in range(len(colors)):
-        if leaders:
-            d = ((lab[leaders] - lab[i]) ** 2).sum(axis=1)
-            j = int(d.argmin())
-            if d[j] <= threshold**2:
-                leader_of[i] = leaders[j]
-                continue
-        leaders.append(i)
+    leader_of = _leaders(lab, threshold)
     keys = (colors[:, 0].astype(np.int32) << 16) | (colors[:, 1].astype(np.int32) << 8)
     keys |= colors[:, 2]
     sorter = np.argsort(keys)
@@ -53,3 +44,32 @@ def merge_similar_colors(image: np.ndarray, *, threshold: float = 0.03) -> np.nd
     out = image.copy()
     out[..., :3] = colors[leader_of[index]].reshape(image.shape[:2] + (3,))
     return out
+
+
+def _leaders(lab: np.ndarray, threshold: float, *, block: int = 256) -> np.ndarray:
+    """For each colour (most frequent first), the index of the colour it merges into.
+
+    Blocks of colours are first matched against the existing leaders in one
+    vectorised step; only the few left over are walked one by one (each may
+    become a leader for the next ones).
+    """
+    leader_of = np.arange(len(lab))
+    leaders: list[int] = []
+    limit = threshold**2
+    for start in range(0, len(lab), block):
+        pending = np.arange(start, min(start + block, len(lab)))
+        if leaders:
+            d = ((lab[pending, None, :] - lab[leaders][None]) ** 2).sum(axis=2)
+            nearest = d.argmin(axis=1)
+            close = d[np.arange(len(pending)), nearest] <= limit
+            leader_of[pending[close]] = np.asarray(leaders)[nearest[close]]
+            pending = pending[~close]
+        for i in pending:
+            if leaders:
+                d = ((lab[leaders] - lab[i]) ** 2).sum(axis=1)
+                j = int(d.argmin())
+                if d[j] <= limit:
+                    leader_of[i] = leaders[j]
+                    continue
+            leaders.append(int(i))
+    return leader_of

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pixref.pixel._cells import median_last
 from pixref.pixel._errors import PixelError
 from pixref.pixel._grid_comb import MIN_CONFIDENCE, AxisGrid, Grid, detect_grid
 from pixref.pixel._image import check_image
@@ -97,9 +98,9 @@ def _prefer_half_pitch(image: np.ndarray, grid: Grid, *, inner: float) -> Grid:
     if min(grid.rows.pitch, grid.cols.pitch) / 2 < 3:
         return grid
     half = Grid(_halved(grid.rows), _halved(grid.cols), grid.confidence)
-    full_art = np.median(_cell_samples(image, grid, inner=inner), axis=2)
+    full_art = median_last(np.moveaxis(_cell_samples(image, grid, inner=inner), 2, -1))
     # The centre of each half cell only: its borders are closer to real edges and blur.
-    half_art = np.median(_cell_samples(image, half, inner=inner * 0.6), axis=2)
+    half_art = median_last(np.moveaxis(_cell_samples(image, half, inner=inner * 0.6), 2, -1))
     row_edges = half.rows.edges(image.shape[0])
     col_edges = half.cols.edges(image.shape[1])
     row_of = np.searchsorted(grid.rows.edges(image.shape[0]), (row_edges[:-1] + row_edges[1:]) / 2)
@@ -108,7 +109,7 @@ def _prefer_half_pitch(image: np.ndarray, grid: Grid, *, inner: float) -> Grid:
         :, np.clip(col_of - 1, 0, full_art.shape[1] - 1)
     ]
     luma = np.array([0.299, 0.587, 0.114])
-    difference = np.abs((half_art[..., :3] - parent[..., :3]) @ luma)
+    difference = np.abs((half_art[..., :3].astype(float) - parent[..., :3]) @ luma)
     differs = difference > HALF_PITCH_DIFFERENCE
     return half if differs.mean() > HALF_PITCH_SHARE else grid
 
@@ -155,7 +156,7 @@ def snap_to_grid(
             )
         grid = _prefer_half_pitch(image, grid, inner=inner)
     samples = _cell_samples(image, grid, inner=inner)
-    art = np.median(samples, axis=2)
-    spread = np.abs(samples[..., :3] - art[:, :, None, :3]).mean(axis=(2, 3))
+    art = median_last(np.moveaxis(samples, 2, -1))
+    spread = np.abs(samples[..., :3].astype(np.int16) - art[:, :, None, :3]).mean(axis=(2, 3))
     noise = float(np.median(spread)) / 255
-    return SnapResult(np.rint(art).astype(np.uint8), grid, noise)
+    return SnapResult(art, grid, noise)
