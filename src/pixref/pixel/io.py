@@ -49,7 +49,12 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) ->
             im = Image.open(path)
     except FileNotFoundError:
         raise PixelError(f"input {str(path)!r} does not exist") from None
-    except (UnidentifiedImageError, IsADirectoryError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise PixelError(
+            f"input {str(path)!r} is larger than the limit of {max_pixels} pixels; "
+            "downscale it first"
+        ) from None
+    except (UnidentifiedImageError, IsADirectoryError):
         raise PixelError(f"input {str(path)!r} is not an image pixref can read") from None
     with im:
         cols, rows = im.size
