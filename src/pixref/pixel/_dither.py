@@ -12,7 +12,7 @@ from pixref.pixel._color import rgb8_to_oklab
 from pixref.pixel._dither_bayer import map_bayer
 from pixref.pixel._dither_floyd_steinberg import map_floyd_steinberg
 from pixref.pixel._dither_none import map_plain
-from pixref.pixel._errors import PixelError
+from pixref.pixel._errors import PixelError, parse_choice
 from pixref.pixel._image import check_image
 from pixref.pixel._palette import Palette
 
@@ -68,11 +68,7 @@ def map_to_palette(
     [[0, 1]]
     """
     image = check_image(image, min_side=1)
-    try:
-        dither = Dither(dither)
-    except ValueError:
-        names = ", ".join(d.value for d in Dither)
-        raise PixelError(f"`dither` must be one of {names}, got {dither!r}") from None
+    dither = parse_choice(Dither, dither, "dither")
     if not 0.0 <= strength <= 1.0:
         raise PixelError(f"`dither strength` must be between 0 and 1, got {strength}")
     lab = rgb8_to_oklab(image[..., :3])

@@ -12,7 +12,7 @@ from pixref.pixel._downscale_contrast import downscale_contrast
 from pixref.pixel._downscale_dominant import downscale_dominant
 from pixref.pixel._downscale_median import downscale_median
 from pixref.pixel._downscale_nearest import downscale_nearest
-from pixref.pixel._errors import PixelError
+from pixref.pixel._errors import PixelError, parse_choice
 from pixref.pixel._image import check_image
 
 
@@ -65,11 +65,7 @@ def downscale(
     [[255, 0], [0, 0]]
     """
     image = check_image(image, min_side=1)
-    try:
-        method = DownscaleMethod(method)
-    except ValueError:
-        names = ", ".join(m.value for m in DownscaleMethod)
-        raise PixelError(f"`method` must be one of {names}, got {method!r}") from None
+    method = parse_choice(DownscaleMethod, method, "method")
     rows, cols = shape
     if not (1 <= rows <= image.shape[0] and 1 <= cols <= image.shape[1]):
         raise PixelError(

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from pixref.pixel._errors import PaletteError
+from pixref.pixel._errors import PaletteError, parse_choice
 from pixref.pixel._image import check_image, opaque_mask
 from pixref.pixel._palette import Palette
 from pixref.pixel._quantize_kmeans import palette_kmeans
@@ -61,11 +61,7 @@ def extract_palette(
     image = check_image(image, min_side=1)
     if not 1 <= n_colors <= 256:
         raise PaletteError(f"`colors` must be between 1 and 256, got {n_colors}")
-    try:
-        method = PaletteMethod(method)
-    except ValueError:
-        names = ", ".join(m.value for m in PaletteMethod)
-        raise PaletteError(f"`palette method` must be one of {names}, got {method!r}") from None
+    method = parse_choice(PaletteMethod, method, "palette method", PaletteError)
     pixels = image[..., :3][opaque_mask(image, alpha_threshold=alpha_threshold)]
     if len(pixels) == 0:
         raise PaletteError(

@@ -8,7 +8,7 @@ from typing import Any
 
 from pixref.pixel._dither import Dither
 from pixref.pixel._downscale import DownscaleMethod
-from pixref.pixel._errors import PixelError
+from pixref.pixel._errors import PixelError, parse_choice
 from pixref.pixel._palette import Palette
 from pixref.pixel._quantize import PaletteMethod
 
@@ -74,12 +74,7 @@ class PixelizeSettings:
             ("palette_method", PaletteMethod),
             ("dither", Dither),
         ):
-            value = getattr(self, name)
-            try:
-                object.__setattr__(self, name, enum(value))
-            except ValueError:
-                names = ", ".join(m.value for m in enum)
-                raise PixelError(f"`{name}` must be one of {names}, got {value!r}") from None
+            object.__setattr__(self, name, parse_choice(enum, getattr(self, name), name))
         given = [n for n in ("width", "height", "pixel_size", "size") if getattr(self, n)]
         if len(given) > 1:
             raise PixelError(
