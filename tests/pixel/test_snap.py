@@ -20,7 +20,7 @@ def _opaque_equal(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 @pytest.mark.parametrize("name", SPRITES)
-@pytest.mark.parametrize("scale", [3, 6, 8, 11])
+@pytest.mark.parametrize("scale", [2, 3, 6, 8, 11])
 def test_snapping_a_nearest_upscaled_sprite_returns_it_exactly(name, scale):
     sprite = load_sprite(name)
     result = snap_to_grid(upscale_nearest(sprite, scale))

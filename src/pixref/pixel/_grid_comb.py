@@ -205,6 +205,8 @@ def _fundamental(
 def _local_maxima(values: np.ndarray) -> np.ndarray:
     peak = np.zeros(len(values), dtype=bool)
     peak[1:-1] = (values[1:-1] > values[:-2]) & (values[1:-1] >= values[2:])
+    # The last bin is the Nyquist frequency, pitch 2: a peak if it tops its neighbour.
+    peak[-1] = values[-1] > values[-2]
     return peak
 
 
