@@ -116,3 +116,15 @@ def test_art_with_strong_edges_on_even_pixels_is_not_read_at_double_pitch():
     big = degrade(upscale_nearest(art, 6.5)[3:, 2:], blur=0.9, jpeg=75, noise=2)
     result = snap_to_grid(big)
     assert result.art.shape[:2] == (48, 48)
+
+
+def test_a_drifting_grid_is_not_mistaken_for_half_pitch_detail():
+    # AI-style drift: cell width grows from 7.6 to 8.4 px across the image. The uniform
+    # grid misses some cells by up to half a pitch; that must not double the size.
+    sprite = load_sprite("dawnlike_commissions_mage.png")
+    flat = np.where(sprite[..., 3:] >= 128, sprite[..., :3], 96).astype(np.uint8)
+    edges = np.concatenate([[0], np.cumsum(np.linspace(7.6, 8.4, 64))])
+    index = np.clip(np.searchsorted(edges, np.arange(int(edges[-1])) + 0.5) - 1, 0, 63)
+    big = degrade(flat[index][:, index], blur=0.8, jpeg=75, noise=2)
+    rows, cols = snap_to_grid(big).art.shape[:2]
+    assert abs(rows - 64) <= 2 and abs(cols - 64) <= 2  # uniform grid: edge slivers, not 2x

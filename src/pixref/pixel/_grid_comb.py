@@ -110,7 +110,7 @@ def edge_profile(image: np.ndarray, axis: int) -> np.ndarray:
     return strong.sum(axis=1 - axis, dtype=np.float64)
 
 
-def _resultant(profile: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+def resultant(profile: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     """Complex resultant Σ g(x) e^{-2πi f (x+1)} / Σ g at each frequency (direct sum)."""
     positions = np.arange(1, len(profile) + 1)
     total = profile.sum() or 1.0
@@ -213,12 +213,12 @@ def _local_maxima(values: np.ndarray) -> np.ndarray:
 def _refine_axis(profile: np.ndarray, freq: float, step: float) -> tuple[AxisGrid, float]:
     """Best pitch within ±10 % of 1/freq for one axis, its offset and resultant."""
     coarse = np.linspace(freq / 1.1, freq / 0.9, 161)
-    best = coarse[np.abs(_resultant(profile, coarse)).argmax()]
+    best = coarse[np.abs(resultant(profile, coarse)).argmax()]
     fine = np.linspace(best - 2 * step, best + 2 * step, 81)
-    resultant = _resultant(profile, fine)
-    k = int(np.abs(resultant).argmax())
+    values = resultant(profile, fine)
+    k = int(np.abs(values).argmax())
     pitch = 1.0 / fine[k]
-    offset = (-np.angle(resultant[k]) / (2 * np.pi) * pitch) % pitch
+    offset = (-np.angle(values[k]) / (2 * np.pi) * pitch) % pitch
     if offset > pitch - 1e-3:
         offset = 0.0
-    return AxisGrid(float(pitch), float(offset)), float(np.abs(resultant[k]))
+    return AxisGrid(float(pitch), float(offset)), float(np.abs(values[k]))

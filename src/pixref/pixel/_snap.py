@@ -8,7 +8,14 @@ import numpy as np
 
 from pixref.pixel._cells import median_last
 from pixref.pixel._errors import PixelError
-from pixref.pixel._grid_comb import MIN_CONFIDENCE, AxisGrid, Grid, detect_grid
+from pixref.pixel._grid_comb import (
+    MIN_CONFIDENCE,
+    AxisGrid,
+    Grid,
+    detect_grid,
+    edge_profile,
+    resultant,
+)
 from pixref.pixel._image import check_image
 
 
@@ -83,7 +90,28 @@ def _halved(axis: AxisGrid) -> AxisGrid:
 #: JPEG halves the chroma resolution, which makes colour differences at half
 #: pitch unreliable, while luma keeps full resolution.
 HALF_PITCH_SHARE = 0.02
+#: The half pitch is only considered when its comb resultant is at least this share
+#: of the pitch's (see `_half_pitch_plausible`; measured 0.4 or less on drifting grids).
+HALF_PITCH_RATIO = 0.6
 HALF_PITCH_DIFFERENCE = 30
+
+
+def _half_pitch_plausible(image: np.ndarray, grid: Grid) -> bool:
+    """Whether edges line up on half the pitch nearly as well as on the pitch.
+
+    Measured: art truly at half the pitch scores 0.85–1.1 (half vs full
+    resultant), uniform grids at their true pitch 0.2–0.85 (blur damps the half
+    pitch), and grids whose pitch drifts across the image (AI output) 0.4 or
+    less — there the uniform grid misses some cells by half a pitch, which the
+    half-pitch test would misread as detail and double the size.
+    """
+    ratios = []
+    for axis, axis_grid in ((0, grid.rows), (1, grid.cols)):
+        profile = edge_profile(image, axis)
+        freqs = np.array([1 / axis_grid.pitch, 2 / axis_grid.pitch])
+        full, half = np.abs(resultant(profile, freqs))
+        ratios.append(half / max(full, 1e-9))
+    return float(np.mean(ratios)) >= HALF_PITCH_RATIO
 
 
 def _prefer_half_pitch(image: np.ndarray, grid: Grid, *, inner: float) -> Grid:
@@ -95,7 +123,7 @@ def _prefer_half_pitch(image: np.ndarray, grid: Grid, *, inner: float) -> Grid:
     half cells repeat their cell's colour; for a doubled pitch many differ clearly
     (proper-pixel-art validates candidate widths by within-cell variance likewise).
     """
-    if min(grid.rows.pitch, grid.cols.pitch) / 2 < 3:
+    if min(grid.rows.pitch, grid.cols.pitch) / 2 < 3 or not _half_pitch_plausible(image, grid):
         return grid
     half = Grid(_halved(grid.rows), _halved(grid.cols), grid.confidence)
     full_art = median_last(np.moveaxis(_cell_samples(image, grid, inner=inner), 2, -1))
