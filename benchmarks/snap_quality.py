@@ -17,9 +17,15 @@ Peers run in a separate venv (``--peers-python``, e.g. /work/peers-venv/bin/pyth
 with perfect-pixel, proper-pixel-art, unfake, pixel-snapper, ai2pixelart from PyPI)
 through ``_snap_peers.py``; a peer that fails shows its failures in the table.
 
-Usage::
+Usage (the peers never go into the project's environment)::
 
+    python3 -m venv /work/peers-venv
+    /work/peers-venv/bin/pip install perfect-pixel proper-pixel-art unfake pixel-snapper ai2pixelart
     python benchmarks/snap_quality.py --peers-python /work/peers-venv/bin/python
+    python benchmarks/snap_quality.py --seed 777          # another draw, pixref + oracle only
+
+Case images and the peers' outputs go to ``bench-out/snap_quality/`` (git-ignored);
+``--reuse-peers`` skips re-running the peers when the cases are unchanged.
 """
 
 from __future__ import annotations
