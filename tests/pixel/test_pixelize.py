@@ -134,3 +134,18 @@ def test_one_pixel_and_wrong_dtype_images_are_refused():
         pixelize(np.zeros((8, 8, 3), np.float32))
     with pytest.raises(PixelError, match=r"\(H, W, 3\)"):
         pixelize(np.zeros((8, 8), np.uint8))
+
+
+def test_transparency_leaves_room_for_255_colours_only(rng):
+    image = np.zeros((64, 64, 4), np.uint8)
+    image[..., :3] = rng.integers(0, 256, (64, 64, 3))
+    image[..., 3] = 255
+    image[:8] = 0  # a transparent band
+    out = pixelize(image, PixelizeSettings(width=64, colors=256))
+    assert out.transparent and len(out.palette) == 255
+    assert out.indices.max() == 255 and (out.indices[:8] == 0).all()
+    from pixref.pixel import Palette, PaletteError, palettize
+
+    full = Palette(rng.integers(0, 256, (256, 3)).astype(np.uint8))
+    with pytest.raises(PaletteError, match="at most 255"):
+        palettize(image, full)

@@ -326,8 +326,12 @@ def _palettize(
 ) -> IndexedImage | None:
     if fixed is None and colors is None:
         return to_indexed(art, alpha_threshold=alpha_threshold)
-    palette = fixed or extract_palette(art, colors or 256, alpha_threshold=alpha_threshold)
-    return palettize(art, palette, alpha_threshold=alpha_threshold)
+    if fixed is None:
+        transparent = art.shape[2] == 4 and bool((art[..., 3] < alpha_threshold).any())
+        room = 255 if transparent else 256  # index 0 is transparent
+        n_colors = min(colors or 256, room)
+        fixed = extract_palette(art, n_colors, alpha_threshold=alpha_threshold)
+    return palettize(art, fixed, alpha_threshold=alpha_threshold)
 
 
 palette_app = typer.Typer(

@@ -10,7 +10,7 @@ from pixref.pixel._adjust import adjust_colors
 from pixref.pixel._cleanup import remove_isolated_pixels
 from pixref.pixel._dither import Dither, map_to_palette
 from pixref.pixel._downscale import downscale
-from pixref.pixel._errors import PixelError
+from pixref.pixel._errors import PaletteError, PixelError
 from pixref.pixel._image import check_image, opaque_mask
 from pixref.pixel._indexed import IndexedImage, indexed_from_labels
 from pixref.pixel._outline import expand_outlines
@@ -99,9 +99,11 @@ def pixelize(image: np.ndarray, settings: PixelizeSettings | None = None) -> Ind
             "the image is fully transparent after downscaling; nothing to pixelize "
             "(lower `alpha threshold` or check the input)"
         )
+    # An indexed PNG holds 256 entries; transparency takes index 0.
+    room = 256 if opaque.all() else 255
     palette = settings.palette or extract_palette(
         small,
-        settings.colors,
+        min(settings.colors, room),
         method=settings.palette_method,
         alpha_threshold=settings.alpha_threshold,
     )
@@ -129,8 +131,14 @@ def palettize(
     Pixels with alpha below ``alpha_threshold`` become the transparent index 0;
     ``clean`` removes isolated single pixels (see `remove_isolated_pixels`).
     """
+    opaque = opaque_mask(image, alpha_threshold=alpha_threshold)
+    if len(palette) > 255 and not opaque.all():
+        raise PaletteError(
+            f"the image has transparent pixels, so the palette may hold at most 255 colours "
+            f"(index 0 is transparent), got {len(palette)}; use a smaller palette"
+        )
     labels = map_to_palette(image, palette, dither=dither, strength=strength)
-    labels = np.where(opaque_mask(image, alpha_threshold=alpha_threshold), labels, -1)
+    labels = np.where(opaque, labels, -1)
     if clean:
         labels = remove_isolated_pixels(labels)
     return indexed_from_labels(labels, palette)
