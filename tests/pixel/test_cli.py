@@ -126,3 +126,16 @@ def test_palette_commands(tmp_path, reference):
     bad.write_text("nope")
     broken = runner.invoke(app, ["palette", "show", str(bad)])
     assert broken.exit_code == 1 and "GIMP Palette" in _err(broken)
+
+
+def test_snap_with_colours_writes_that_many_plus_transparent(tmp_path):
+    sprite = load_sprite("crawl_nellie.png")  # 37 colours and transparency
+    src = tmp_path / "big.png"
+    Image.fromarray(upscale_nearest(sprite, 5)).save(src)
+    out = tmp_path / "s.png"
+    result = runner.invoke(app, ["snap", str(src), "-o", str(out), "--colors", "4"])
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as im:
+        assert im.mode == "P" and im.info.get("transparency") == 0
+        used = set(np.unique(np.asarray(im)).tolist())
+    assert 0 in used and len(used) == 5
