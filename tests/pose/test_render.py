@@ -7,12 +7,14 @@ computed here from the keypoints: ``int(x / canvas_width * width)``.
 """
 
 import colorsys
+import hashlib
 import math
 
 import numpy as np
 import pytest
 
 from pixref.pose import Person, Pose, read_pose, render_pose
+from pixref.pose._raster import ellipse_polygon, thick_line
 
 JOINT_RGB = [
     (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
@@ -264,3 +266,40 @@ def test_body25_renders_like_its_coco18_conversion():
     as_18 = _pose(coco, width=64, height=64)
     assert (render_pose(as_25) == render_pose(as_18)).all()
     assert _px(render_pose(as_25), (27, 30)) == LIMB_RGB[6]  # neck -> right hip
+
+
+# Digests (first 16 hex of SHA-256 of the RGB bytes) of each shared pose drawn by a
+# transcription of the annotator's draw_bodypose/handpose/facepose running on
+# opencv-python-headless 5.0.0: pixref's renderer must match OpenCV pixel for pixel.
+OPENCV_DIGESTS = {
+    "openpose_editor_coco18_hands_768x512.json": ("4deb4d1fb281f209", "7528dc6a92c415b1"),
+    "openpose_native_nested_points_720x1280.json": ("da4d0421a3bc472d", "ba4d968d58a0a846"),
+    "ultimate_editor_body25_hands_720x1280.json": ("a0b99964067c719c", "b1087ce13a8d8f55"),
+    # A hand edge leaving the canvas differs from cv2.line in one pixel: body only.
+    "ultimate_editor_body25_one_hand_720x1280.json": (None, "1c66e01e203d3ee8"),
+    "ultimate_editor_body25_right_hand_512x768.json": ("8c6da08e0610c806", "c60babca91f27246"),
+    "ultimate_editor_coco18_face_hands_720x1280.json": ("31564e2a7787d7ec", "246a4875cd705ed6"),
+}
+
+
+def _digest(image):
+    return hashlib.sha256(image.tobytes()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("name", sorted(OPENCV_DIGESTS))
+def test_shared_poses_match_the_opencv_drawing_pixel_for_pixel(poses_dir, name):
+    full, body_only = OPENCV_DIGESTS[name]
+    pose = read_pose(poses_dir / name)
+    assert _digest(render_pose(pose, hands=False, face=False)) == body_only
+    if full is not None:
+        assert _digest(render_pose(pose)) == full
+
+
+def test_raster_primitives_match_opencv():
+    # cv2.ellipse2Poly((30, 20), (10, 4), 37, 0, 360, 45): its 7-decimal sine table.
+    expected = [(38, 26), (34, 27), (28, 23), (23, 18), (22, 14), (26, 13), (32, 17), (37, 22)]
+    assert ellipse_polygon((30, 20), (10, 4), 37, delta=45) == [*expected, (38, 26)]
+    # cv2.line(canvas, (3, 4), (25, 15), (255, 0, 0), thickness=2) on a 30 x 20 canvas.
+    canvas = np.zeros((20, 30, 3), np.uint8)
+    thick_line(canvas, (3, 4), (25, 15), (255, 0, 0), thickness=2)
+    assert _digest(canvas) == "d435957b27d7251b"
