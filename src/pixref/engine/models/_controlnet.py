@@ -206,7 +206,7 @@ def _load_file(
     )
     _check_all_used(converted, model, path.name, family)
     return ControlNet(
-        model=model.to(device).eval(),
+        model=model.eval(),  # from_single_file placed it on ``device`` already
         arch=family,
         name=path.stem,
         short_hash=legacy_model_hash(path),
