@@ -129,7 +129,9 @@ def test_controlnet_for_another_architecture_is_refused(tiny_models, tiny_contro
     )
     sd1 = tiny_controlnets["sd1"]
     controlnet = m.load_controlnet(sd1.single_file, device="cpu", config_dir=sd1.config_dir)
-    with pytest.raises(ModelLoadError, match=r"is for SD 1\.x but checkpoint .* is SDXL; use SDXL"):
+    with pytest.raises(
+        ModelLoadError, match=r"is for SD 1\.x but checkpoint .* is SDXL; use an SDXL ControlNet"
+    ):
         m.check_controlnet_arch(controlnet, checkpoint)
     xl = tiny_controlnets["sdxl"]
     ok = m.load_controlnet(xl.single_file, device="cpu", config_dir=xl.config_dir)

@@ -153,7 +153,7 @@ def check_controlnet_arch(controlnet: ControlNet, models: Models) -> None:
         return
     have = _FAMILY_NAMES[controlnet.arch.value]
     target = _FAMILY_NAMES.get(models.arch.family, "SDXL refiner")
-    fix = f"use {target} ControlNet" if wanted else "apply ControlNet to the SDXL base model"
+    fix = f"use an {target} ControlNet" if wanted else "apply ControlNet to the SDXL base model"
     raise ModelLoadError(
         f"ControlNet `{controlnet.name}` is for {have} but checkpoint `{models.name}` is "
         f"{target}; {fix}"
