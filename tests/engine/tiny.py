@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, UNet2DConditionModel
+from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
@@ -375,3 +375,79 @@ def write_model_index_without_text_encoder(folder: Path) -> None:
     index = json.loads((folder / "model_index.json").read_text())
     index["text_encoder"] = [None, None]
     (folder / "model_index.json").write_text(json.dumps(index))
+
+
+# --- ControlNets ----------------------------------------------------------------------
+
+
+@dataclass
+class TinyControlNet:
+    """A tiny ControlNet matching the tiny ``arch`` UNet, and where its forms are saved."""
+
+    arch: str
+    model: ControlNetModel
+    single_file: Path  # original ``control_model.*`` layout, as lllyasviel's files
+    diffusers_file: Path  # diffusers key layout in one file, as most SDXL ControlNets
+    diffusers_dir: Path  # save_pretrained folder
+    config_dir: Path  # just config.json, for ``load_controlnet(config_dir=...)``
+
+
+def build_controlnet(arch: str, root: Path, *, seed: int = 0) -> TinyControlNet:
+    """A tiny random ControlNet for ``arch``'s tiny UNet, saved three ways under ``root``.
+
+    Every weight is random (``from_unet`` leaves the zero convolutions at zero, which
+    would hide a wrong key mapping).
+    """
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(**_unet_config(arch, 4))
+    controlnet = ControlNetModel.from_unet(unet).eval()
+    with torch.no_grad():
+        for parameter in controlnet.parameters():
+            parameter.copy_(torch.randn_like(parameter) * 0.1)
+    stem = f"tiny-controlnet-{arch}"
+    root.mkdir(parents=True, exist_ok=True)
+    diffusers_dir = root / f"{stem}-diffusers"
+    controlnet.save_pretrained(diffusers_dir)
+    config_dir = root / f"{stem}-config"
+    controlnet.save_config(config_dir)
+    single_file = root / f"{stem}.safetensors"
+    original = {
+        ORIGINAL_CONTROL_PREFIX + k: v for k, v in controlnet_to_original(controlnet).items()
+    }
+    save_file(_contiguous(original), single_file)
+    diffusers_file = root / f"{stem}-diffusers.safetensors"
+    save_file(_contiguous(controlnet.state_dict()), diffusers_file)
+    return TinyControlNet(arch, controlnet, single_file, diffusers_file, diffusers_dir, config_dir)
+
+
+ORIGINAL_CONTROL_PREFIX = "control_model."
+_CONTROL_FIXED = {
+    "controlnet_cond_embedding.conv_in": "input_hint_block.0",
+    "controlnet_cond_embedding.conv_out": "input_hint_block.14",
+    "controlnet_mid_block": "middle_block_out.0",
+}
+
+
+def controlnet_to_original(controlnet) -> dict[str, torch.Tensor]:
+    """Rename a diffusers ControlNet state dict to ``cldm.ControlNet`` names (no prefix).
+
+    The trunk is the UNet encoder (`_unet_key`); ``controlnet_down_blocks.i`` are
+    ``zero_convs.i.0``; the hint encoder is a Sequential of convolutions and SiLUs, so
+    its convolutions sit at even indices 0, 2, ..., 14.
+    """
+    n = controlnet.config.layers_per_block + 1
+    out = {}
+    for key, value in controlnet.state_dict().items():
+        out[_control_key(key, n)] = value
+    return out
+
+
+def _control_key(key: str, n: int) -> str:
+    for old, new in _CONTROL_FIXED.items():
+        if key.startswith(old + "."):
+            return new + key[len(old) :]
+    if m := re.fullmatch(r"controlnet_down_blocks\.(\d+)\.(.+)", key):
+        return f"zero_convs.{m[1]}.0.{m[2]}"
+    if m := re.fullmatch(r"controlnet_cond_embedding\.blocks\.(\d+)\.(.+)", key):
+        return f"input_hint_block.{2 * (int(m[1]) + 1)}.{m[2]}"
+    return _unet_key(key, n, [])

@@ -78,9 +78,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import generate, info, library, models, paths, pixel
+    from pixref.cli import generate, info, library, models, paths, pixel, pose
 
-    for module in (generate, info, models, paths, library, pixel):
+    for module in (generate, info, models, paths, library, pixel, pose):
         module.register(app)
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from pixref.engine.models._detect import (
     Arch,
     Detection,
+    controlnet_family,
+    controlnet_family_from_config,
     detect_checkpoint,
     detect_controlnet_arch,
     detect_diffusers_folder,
@@ -44,6 +46,13 @@ if TYPE_CHECKING:
         builtin_config_dir,
         configure_vae_tiling,
     )
+    from pixref.engine.models._controlnet import (
+        ControlNet,
+        builtin_controlnet_config_dir,
+        check_controlnet_arch,
+        clear_controlnet_cache,
+        load_controlnet,
+    )
     from pixref.engine.models._load import (
         clear_model_cache,
         load_checkpoint,
@@ -52,6 +61,11 @@ if TYPE_CHECKING:
     from pixref.engine.models._prediction import is_v_prediction_unet
 
 _TORCH_NAMES = {
+    "ControlNet": "_controlnet",
+    "builtin_controlnet_config_dir": "_controlnet",
+    "check_controlnet_arch": "_controlnet",
+    "clear_controlnet_cache": "_controlnet",
+    "load_controlnet": "_controlnet",
     "VAE_TILING_MIN_PIXELS": "_bundle",
     "Models": "_bundle",
     "alphas_cumprod_from_config": "_bundle",
@@ -77,6 +91,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "VAE_TILING_MIN_PIXELS",
     "Arch",
+    "ControlNet",
     "Detection",
     "HashCache",
     "ModelInfo",
@@ -87,9 +102,14 @@ __all__ = [
     "addnet_sha256",
     "alphas_cumprod_from_config",
     "builtin_config_dir",
+    "builtin_controlnet_config_dir",
+    "check_controlnet_arch",
     "checkpoint_short_hash",
+    "clear_controlnet_cache",
     "clear_model_cache",
     "configure_vae_tiling",
+    "controlnet_family",
+    "controlnet_family_from_config",
     "describe_model_file",
     "detect_checkpoint",
     "detect_controlnet_arch",
@@ -105,6 +125,7 @@ __all__ = [
     "kind_folders",
     "legacy_model_hash",
     "list_models",
+    "load_controlnet",
     "load_checkpoint",
     "lora_short_hash",
     "read_safetensors_header",

@@ -253,6 +253,36 @@ def detect_controlnet_arch(shapes: Mapping[str, Sequence[int]]) -> str | None:
     return None
 
 
+def controlnet_family(shapes: Mapping[str, Sequence[int]]) -> str | None:
+    """The family ("sd1", "sd2", "sdxl") a ControlNet's weights fit, for picking its config.
+
+    Widths decide first (`detect_controlnet_arch`); for widths of no released model
+    (tiny test models), the structure decides as A1111's model guess does: SDXL has the
+    extra embedding, SD 2.x linear ``proj_in`` layers, SD 1.x convolutional ones.
+    """
+    family = detect_controlnet_arch(shapes)
+    if family in ("sd1", "sd2", "sdxl"):
+        return family
+    if family == "sdxl-refiner":
+        return "sdxl"
+    for key, shape in shapes.items():
+        if key.endswith("proj_in.weight"):
+            return "sd2" if len(shape) == 2 else "sd1"
+    return None
+
+
+def controlnet_family_from_config(config: Mapping[str, object]) -> str | None:
+    """The family of a diffusers ControlNet from its ``config.json`` (torch-free)."""
+    if config.get("addition_embed_type") == "text_time":
+        return "sdxl"
+    width = config.get("cross_attention_dim")
+    if isinstance(width, int) and width in _CONTEXT_DIM_ARCH:
+        return _CONTEXT_DIM_ARCH[width]
+    if "use_linear_projection" in config:
+        return "sd2" if config.get("use_linear_projection") else "sd1"
+    return None
+
+
 def detect_embedding_arch(shapes: Mapping[str, Sequence[int]]) -> str | None:
     """The architecture a textual-inversion embedding belongs to (safetensors only)."""
     if "clip_g" in shapes and "clip_l" in shapes:

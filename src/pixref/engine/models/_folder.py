@@ -213,10 +213,24 @@ def model_files(kind: ModelKind, folder: Path) -> Iterator[Path]:
                 if (here / d / "model_index.json").is_file():
                     dirnames.remove(d)
                     yield here / d
+        if kind is ModelKind.controlnet:
+            # So is a diffusers ControlNet folder (config.json beside its weights).
+            for d in list(dirnames):
+                if is_diffusers_controlnet_folder(here / d):
+                    dirnames.remove(d)
+                    yield here / d
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for f in sorted(filenames):
             if f.lower().endswith(_EXTENSIONS[kind]) and not f.startswith("."):
                 yield here / f
+
+
+def is_diffusers_controlnet_folder(path: Path) -> bool:
+    """Whether ``path`` is a diffusers ControlNet folder (``config.json`` and weights)."""
+    has_weights = any(path.glob("diffusion_pytorch_model*.safetensors")) or any(
+        path.glob("diffusion_pytorch_model*.bin")
+    )
+    return (path / "config.json").is_file() and has_weights
 
 
 def _describe(
@@ -229,7 +243,9 @@ def _describe(
 ) -> ModelInfo:
     relative = path.relative_to(folder).as_posix()
     if path.is_dir():
-        arch, inpainting, problem = _folder_arch(path)
+        arch, inpainting, problem = (
+            _controlnet_folder_arch(path) if kind is ModelKind.controlnet else _folder_arch(path)
+        )
         return ModelInfo(
             kind, path.name, path, relative, "diffusers", 0, arch, inpainting, None, problem
         )
@@ -251,6 +267,14 @@ def _folder_arch(path: Path) -> tuple[str | None, bool, str | None]:
     except ModelLoadError as exc:
         return None, False, str(exc)
     return found.arch.value, found.is_inpainting, None
+
+
+def _controlnet_folder_arch(path: Path) -> tuple[str | None, bool, str | None]:
+    try:
+        config = _detect.read_json_config(path / "config.json")
+    except ModelLoadError as exc:
+        return None, False, str(exc)
+    return _detect.controlnet_family_from_config(config), False, None
 
 
 def _file_arch(kind: ModelKind, path: Path) -> tuple[str | None, bool, str | None]:

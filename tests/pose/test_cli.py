@@ -1,0 +1,100 @@
+"""``pixref pose``: render, show, mirror, detect (the last without weights)."""
+
+import json
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from pixref.cli import app
+from pixref.pose import read_pose, render_pose
+
+runner = CliRunner()
+COCO = "openpose_editor_coco18_hands_768x512.json"
+
+
+def test_render_writes_the_annotator_image(poses_dir, tmp_path):
+    out = tmp_path / "out" / "pose.png"
+    result = runner.invoke(app, ["pose", "render", str(poses_dir / COCO), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(out)
+    with Image.open(out) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    assert (pixels == render_pose(read_pose(poses_dir / COCO))).all()
+
+
+def test_render_size_and_parts(poses_dir, tmp_path):
+    out = tmp_path / "small.png"
+    args = ["pose", "render", str(poses_dir / COCO), "-o", str(out), "--size", "384x256"]
+    assert runner.invoke(app, [*args, "--no-hands"]).exit_code == 0
+    with Image.open(out) as image:
+        assert image.size == (384, 256)
+        pixels = np.asarray(image.convert("RGB"))
+    assert not (pixels == (0, 0, 255)).all(axis=2).any()  # no blue hand dots
+    pose = read_pose(poses_dir / COCO)
+    assert (pixels == render_pose(pose, size=(384, 256), hands=False)).all()
+
+
+def test_render_bad_size_is_a_usage_error(poses_dir, tmp_path):
+    result = runner.invoke(
+        app,
+        ["pose", "render", str(poses_dir / COCO), "-o", str(tmp_path / "x.png"), "--size", "big"],
+    )
+    assert result.exit_code == 2 and "WIDTHxHEIGHT" in result.output
+
+
+def test_show_json(poses_dir):
+    name = "ultimate_editor_coco18_face_hands_720x1280.json"
+    result = runner.invoke(app, ["pose", "show", str(poses_dir / name), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["width"], data["height"]) == (720, 1280)
+    assert data["people"][0]["parts"]["face"] == {"points": 70, "present": 70}
+    assert data["people"][0]["body_format"] == "coco18"
+
+
+def test_show_text(poses_dir):
+    result = runner.invoke(app, ["pose", "show", str(poses_dir / COCO), "--keypoints"])
+    assert result.exit_code == 0
+    assert "768x512, 1 people" in result.stdout and "body 12/18" in result.stdout
+    assert "367.0" in result.stdout
+
+
+def test_mirror_writes_json(poses_dir, tmp_path):
+    out = tmp_path / "m.json"
+    assert (
+        runner.invoke(app, ["pose", "mirror", str(poses_dir / COCO), "-o", str(out)]).exit_code == 0
+    )
+    assert read_pose(out).people[0].body[1, 0] == 768 - 367
+
+
+def test_malformed_file_is_one_line_error(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"people": [')
+    result = runner.invoke(app, ["pose", "render", str(bad), "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 1
+    assert "error: bad.json is not valid JSON" in result.stderr
+    assert "Traceback" not in result.output and not (tmp_path / "x.png").exists()
+
+
+def test_detect_without_weights_says_what_to_put_where(tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8)).save(photo)
+    home = tmp_path / "home"
+    result = runner.invoke(app, ["--home", str(home), "pose", "detect", str(photo)])
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert "body_pose_model.pth" in message and str(home / "models" / "openpose") in message
+    assert "\n" not in message
+
+
+def test_detect_with_weights_says_the_detector_is_missing(tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8)).save(photo)
+    weights = tmp_path / "models" / "ControlNet" / "annotator" / "downloads" / "openpose"
+    weights.mkdir(parents=True)
+    (weights / "body_pose_model.pth").write_bytes(b"x")
+    result = runner.invoke(
+        app, ["pose", "detect", str(photo), "--models-dir", str(tmp_path / "models")]
+    )
+    assert result.exit_code == 1 and "cannot run the OpenPose detector yet" in result.stderr
