@@ -125,3 +125,34 @@ def test_refiner_and_hires_flags_and_from_restores_them(tmp_path, tmp_path_facto
     result = run(home, "txt2img", "--from", str(first), "-o", str(again))
     assert result.exit_code == 0, result.output
     assert np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(again)))
+
+
+def test_controlnet_with_an_openpose_json(tmp_path, tmp_path_factory, shared_data):
+    import shutil
+
+    from tests.engine import tiny
+
+    home = tmp_path / "home"
+    checkpoints = home / "models" / "Stable-diffusion"
+    checkpoints.mkdir(parents=True)
+    built = tmp_path_factory.mktemp("cn-cli")
+    shutil.copytree(tiny.build("sd1", built / "b").diffusers_dir, checkpoints / "base")
+    net = tiny.build_controlnet("sd1", built / "cn").diffusers_dir
+    shutil.copytree(net, home / "models" / "ControlNet" / "tiny_openpose")
+    pose = shared_data / "poses" / "openpose_editor_coco18_hands_768x512.json"
+    out, plain = tmp_path / "posed.png", tmp_path / "plain.png"
+    common = ["--model", "base", "--steps", "3", "--seed", "4", "--size", "64x64"]
+    result = run(home, "txt2img", "a dancer", "-o", str(out), *common, "--controlnet",
+                 "tiny_openpose", "--pose", str(pose), "--control-weight", "0.6",
+                 "--control-mode", "prompt")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (unit,) = read_metadata(out).params.controlnets
+    assert (unit.model, unit.weight, unit.control_mode) == (
+        "tiny_openpose", 0.6, "My prompt is more important",
+    )  # fmt: skip
+    assert run(home, "txt2img", "a dancer", "-o", str(plain), *common).exit_code == 0
+    assert not np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(plain)))
+    again = run(home, "txt2img", "--from", str(out), "-o", str(tmp_path / "again.png"))
+    assert again.exit_code == 0 and "need --control-image again" in again.stderr
+    missing = run(home, "txt2img", "x", *common, "--controlnet", "tiny_openpose")
+    assert missing.exit_code == 2 and "--control-image" in missing.output

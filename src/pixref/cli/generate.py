@@ -88,8 +88,14 @@ def _run(
     quiet: bool = False,
     source: str | None = None,
     load_options: dict | None = None,
+    controls: tuple[GenerationParams, list] | None = None,
 ) -> None:
     from pixref import engine  # torch is imported only when generating
+
+    if controls is not None:
+        params, units = controls
+    else:
+        units = []
 
     models = engine.load_models(
         model or params.model, models_dir=models_dir, device=device, **(load_options or {})
@@ -98,6 +104,7 @@ def _run(
     if params.refiner and params.refiner_switch_at is not None:
         refiner = engine.load_models(params.refiner, models_dir=models_dir, device=device)
     loras = engine.resolve_loras(params.prompt, models_dir=models_dir)
+    control_inputs = _load_controls(engine, units, models, models_dir, device)
     embeddings = engine.load_embeddings(models, models_dir=models_dir)
     init = _open_image(init_image) if init_image is not None else None
     mask_image = _open_image(mask) if mask is not None else None
@@ -119,6 +126,7 @@ def _run(
             loras=loras,
             embeddings=embeddings,
             refiner=refiner,
+            controlnets=control_inputs,
         )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
@@ -214,6 +222,26 @@ HiresDenoiseOpt = Annotated[float | None, Opt("--hires-denoise", help="Hires den
 HiresUpscalerOpt = Annotated[
     str | None, Opt("--hires-upscaler", help="Latent, Latent (nearest), Lanczos, ... [Latent].")
 ]
+ControlNetOpt = Annotated[
+    list[str] | None,
+    Opt(
+        "--controlnet",
+        help="ControlNet model (name in models/ControlNet or a path); repeat for units.",
+    ),
+]
+ControlImageOpt = Annotated[
+    list[Path] | None,
+    Opt(
+        "--control-image", "--pose", help="Control image, or an OpenPose .json pose; one per unit."
+    ),
+]
+ControlWeightOpt = Annotated[list[float] | None, Opt("--control-weight", help="Unit weight [1].")]
+ControlStartOpt = Annotated[list[float] | None, Opt("--control-start", help="Guidance start [0].")]
+ControlEndOpt = Annotated[list[float] | None, Opt("--control-end", help="Guidance end [1].")]
+ControlModeOpt = Annotated[
+    list[str] | None,
+    Opt("--control-mode", help="balanced, prompt (my prompt is more important), controlnet."),
+]
 UnsafeOpt = Annotated[
     bool,
     Opt("--allow-unsafe-pickle", help="Allow .ckpt/.pt files, which can run code when loaded."),
@@ -257,6 +285,9 @@ def txt2img(
     refiner_switch: RefinerSwitchOpt = None, hires_scale: HiresScaleOpt = None,
     hires_resize: HiresResizeOpt = None, hires_steps: HiresStepsOpt = None,
     hires_denoise: HiresDenoiseOpt = None, hires_upscaler: HiresUpscalerOpt = None,
+    controlnet: ControlNetOpt = None, control_image: ControlImageOpt = None,
+    control_weight: ControlWeightOpt = None, control_start: ControlStartOpt = None,
+    control_end: ControlEndOpt = None, control_mode: ControlModeOpt = None,
 ) -> None:  # fmt: skip
     """Generate images from a prompt, as A1111's txt2img tab does."""
     params = _common(
@@ -268,7 +299,9 @@ def txt2img(
                          hires_upscaler)  # fmt: skip
     _run(params, kind="txt2img", model=model, models_dir=models_dir, out=output,
          device=device, quiet=quiet, source=source,
-         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
+         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle},
+         controls=_control_units(params, controlnet, control_image, control_weight,
+                                 control_start, control_end, control_mode))  # fmt: skip
 
 
 DenoiseOpt = Annotated[float | None, Opt("--denoise", help="Denoising strength 0-1 [0.75].")]
@@ -286,6 +319,9 @@ def img2img(
     device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
     vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False,
     refiner: RefinerOpt = None, refiner_switch: RefinerSwitchOpt = None,
+    controlnet: ControlNetOpt = None, control_image: ControlImageOpt = None,
+    control_weight: ControlWeightOpt = None, control_start: ControlStartOpt = None,
+    control_end: ControlEndOpt = None, control_mode: ControlModeOpt = None,
 ) -> None:  # fmt: skip
     """Generate from an init image, as A1111's img2img tab does (size defaults to the image's)."""
     params = _common(
@@ -295,7 +331,75 @@ def img2img(
     params = _with_refiner(_img2img_defaults(params, init, size, denoise), refiner, refiner_switch)
     _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
          init_image=init, device=device, quiet=quiet, source=source,
-         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
+         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle},
+         controls=_control_units(params, controlnet, control_image, control_weight,
+                                 control_start, control_end, control_mode))  # fmt: skip
+
+
+_MODES = {
+    "balanced": "Balanced",
+    "prompt": "My prompt is more important",
+    "controlnet": "ControlNet is more important",
+}
+
+
+def _nth(values, i, default):
+    return values[i] if values and i < len(values) else default
+
+
+def _control_units(params, models, images, weights, starts, ends, modes):
+    """``(params, [(model name, image path, unit)])`` from the repeatable ControlNet flags.
+
+    Units brought by ``--from`` keep their settings (flags override them) but need
+    a control image again; without one they are dropped, with a warning.
+    """
+    from pixref.params import ControlNetUnit
+
+    base = list(params.controlnets)
+    count = max(len(models or []), len(images or []))
+    if base and not images:
+        err_console.print("[yellow]warning:[/yellow] ControlNet units from --from need "
+                          "--control-image again; generating without them")  # fmt: skip
+    units = []
+    for i in range(count):
+        image = _nth(images, i, None)
+        old = _nth(base, i, ControlNetUnit())
+        model = _nth(models, i, old.model if i < len(base) else None)
+        if image is None or model is None:
+            raise typer.BadParameter(
+                f"ControlNet unit {i} needs both --controlnet and --control-image"
+            )
+        mode = _nth(modes, i, None)
+        if mode is not None and mode.lower() not in _MODES:
+            raise typer.BadParameter(
+                f"--control-mode must be one of {', '.join(_MODES)}, got {mode!r}"
+            )
+        unit = replace(
+            old, module="none", model=model,
+            **_changes(weight=_nth(weights, i, None), guidance_start=_nth(starts, i, None),
+                       guidance_end=_nth(ends, i, None),
+                       control_mode=_MODES[mode.lower()] if mode else None),
+        )  # fmt: skip
+        units.append((model, image, unit))
+    return params.replace(controlnets=()), units
+
+
+def _load_controls(engine, units, models, models_dir, device):
+    from pixref.engine.models import check_controlnet_arch, load_controlnet
+    from pixref.pose import read_pose, render_pose
+
+    inputs = []
+    for model, image_path, unit in units:
+        controlnet = load_controlnet(model, models_dir=models_dir, device=device)
+        check_controlnet_arch(controlnet, models)
+        if image_path.suffix.lower() == ".json":
+            from PIL import Image
+
+            image = Image.fromarray(render_pose(read_pose(image_path)))
+        else:
+            image = _open_image(image_path)
+        inputs.append(engine.ControlInput(controlnet, image, unit))
+    return inputs
 
 
 def _with_refiner(params: GenerationParams, refiner, switch) -> GenerationParams:
@@ -345,6 +449,9 @@ def inpaint(
     device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
     vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False,
     refiner: RefinerOpt = None, refiner_switch: RefinerSwitchOpt = None,
+    controlnet: ControlNetOpt = None, control_image: ControlImageOpt = None,
+    control_weight: ControlWeightOpt = None, control_start: ControlStartOpt = None,
+    control_end: ControlEndOpt = None, control_mode: ControlModeOpt = None,
     mask_blur: Annotated[int, Opt("--mask-blur", help="Mask blur in pixels.")] = 4,
     masked_content: Annotated[
         str, Opt("--masked-content", help="fill, original, latent noise, latent nothing.")
@@ -369,7 +476,9 @@ def inpaint(
     )  # fmt: skip
     _run(params, kind="img2img", model=model, models_dir=models_dir, out=output,
          init_image=init, mask=mask, device=device, quiet=quiet, source=source,
-         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle})  # fmt: skip
+         load_options={"vae": vae, "allow_unsafe_pickle": allow_unsafe_pickle},
+         controls=_control_units(params, controlnet, control_image, control_weight,
+                                 control_start, control_end, control_mode))  # fmt: skip
 
 
 def samplers_command(
