@@ -78,9 +78,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import generate, info, library, models, paths, pixel, pose
+    from pixref.cli import generate, info, library, models, paths, pixel, pose, sweep
 
-    for module in (generate, info, models, paths, library, pixel, pose):
+    for module in (generate, info, models, paths, library, pixel, pose, sweep):
         module.register(app)
 
 

@@ -1,0 +1,302 @@
+"""Running a sweep: generate every cell through the engine, save, log, draw the grid.
+
+The sweep definition (base params and the axes with their values as used) travels
+in the grid PNG's ``pixref-sweep`` text chunk and in ``<grid>-cells/sweep.json``,
+so a sweep can be repeated (``--from GRID.png``) or resumed (``--resume``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from pixref.metadata import read_metadata, save_png
+from pixref.params import GenerationParams, PixrefError
+from pixref.sweep._errors import SweepError
+from pixref.sweep._grid import render_grid, render_sheet
+from pixref.sweep._plan import AXIS_LETTERS, Cell, Plan, plan_sweep
+
+SWEEP_CHUNK = "pixref-sweep"
+STATE_FILE = "sweep.json"
+
+
+def definition(plan: Plan, requested: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON sweep definition: base params, resolved axis specs, what was asked."""
+    return {
+        "version": 1,
+        "base": plan.base.to_dict(),
+        "axes": [axis.resolved_spec() for axis in plan.axes],
+        "requested": list(requested),
+    }
+
+
+def plan_from_definition(data: dict[str, Any]) -> Plan:
+    """Re-plan a stored definition exactly (its seeds are already fixed)."""
+    try:
+        base = GenerationParams.from_dict(data["base"])
+        specs = list(data["axes"])
+    except (KeyError, TypeError) as exc:
+        raise SweepError(f"the stored sweep definition is incomplete ({exc})") from None
+    return plan_sweep(base, specs, keep_random_seeds=True)
+
+
+def read_definition(path: Path) -> dict[str, Any] | None:
+    """The ``pixref-sweep`` definition a grid PNG carries, or None."""
+    text = read_metadata(path).raw.get(SWEEP_CHUNK)
+    return json.loads(text) if text else None
+
+
+@dataclass
+class SweepResult:
+    """What a run made: grid files, cell files by cell name, the library sweep id."""
+
+    grids: list[Path]
+    cells: dict[str, Path]
+    generated: int
+    skipped: int
+    sweep_id: int | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def cells_folder(grid: Path) -> Path:
+    return grid.with_name(f"{grid.stem}-cells")
+
+
+def run_sweep(
+    plan: Plan,
+    grid: Path,
+    *,
+    models_dir: Path | None = None,
+    device: str | None = None,
+    load_options: dict[str, Any] | None = None,
+    controls: Sequence[Any] = (),
+    batch_size: int = 4,
+    resume: bool = False,
+    record: bool = True,
+    requested: Sequence[str] = (),
+    on_cells: Callable[[Sequence[Cell]], None] | None = None,
+    on_step: Callable[[Any], None] | None = None,
+    gap: int = 0,
+) -> SweepResult:
+    """Generate the cells of ``plan`` not yet made, save them, log them, draw the grid.
+
+    Cells go to ``<grid stem>-cells/<x..-y..-z..>.png``, each with its own
+    infotext. With ``resume``, a cell whose file exists is kept as it is.
+    ``controls`` are `engine.ControlInput` units; a ControlNet weight axis sets
+    their weights. ``on_cells`` is called after each engine call with the cells
+    it made (and once with the skipped ones).
+    """
+    from pixref import engine  # torch loads only when generating
+
+    folder = cells_folder(grid)
+    folder.mkdir(parents=True, exist_ok=True)
+    state_path = folder / STATE_FILE
+    state = _load_state(state_path) if resume else None
+    warnings: list[str] = []
+    sweep_id = _open_sweep(plan, state, requested, record, warnings, grid)
+    state = {"definition": definition(plan, requested), "library_sweep": sweep_id}
+    state_path.write_text(json.dumps(state, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    paths = {cell.name: folder / f"{cell.name}.png" for cell in plan.cells}
+    done = {c.name for c in plan.cells if resume and _finished(paths[c.name], c.params)}
+    if done and on_cells:
+        on_cells([c for c in plan.cells if c.name in done])
+    todo = [c for c in plan.order() if c.name not in done]
+    cache = _Models(engine, models_dir, device, load_options or {})
+    for batch in plan.batches(batch_size, todo):
+        first = batch[0].params
+        q = first.replace(batch_size=len(batch), controlnets=())
+        models = cache.get(first)
+        units = [
+            dataclasses.replace(c, unit=unit)
+            for c, unit in zip(controls, first.controlnets or [c.unit for c in controls],
+                               strict=True)
+        ]  # fmt: skip
+        result = engine.generate(
+            q,
+            models,
+            on_step=on_step,
+            loras=engine.resolve_loras(q.prompt, models_dir=models_dir),
+            embeddings=cache.embeddings(models),
+            refiner=cache.refiner(first),
+            controlnets=units,
+        )
+        warnings.extend(w for w in result.warnings if w not in warnings)
+        for cell, image, q_out, text in zip(
+            batch, result.images, result.params, result.infotexts, strict=True
+        ):
+            save_png(image, paths[cell.name], infotext=text)
+            _record(plan, cell, paths[cell.name], q_out, text, sweep_id, warnings)
+        if on_cells:
+            on_cells(batch)
+    grids = save_grids(plan, grid, paths, requested=requested, gap=gap)
+    return SweepResult(grids, paths, len(todo), len(done), sweep_id, warnings)
+
+
+class _Models:
+    """Loaded checkpoints by (model, VAE); the costliest axis is outermost, so each loads once."""
+
+    def __init__(self, engine, models_dir, device, options) -> None:
+        self.engine, self.models_dir, self.device, self.options = (
+            engine,
+            models_dir,
+            device,
+            options,
+        )
+        self.key: tuple | None = None
+        self.models = None
+        self._embeddings: dict[int, Any] = {}
+        self._refiners: dict[str, Any] = {}
+
+    def get(self, p: GenerationParams):
+        options = dict(self.options)
+        if p.vae is not None:
+            options["vae"] = p.vae
+        key = (p.model, options.get("vae"))
+        if key != self.key:
+            self.models = None  # let the previous checkpoint go before loading the next
+            self.models = self.engine.load_models(
+                p.model, models_dir=self.models_dir, device=self.device, **options
+            )
+            self.key = key
+        return self.models
+
+    def embeddings(self, models):
+        if id(models) not in self._embeddings:
+            self._embeddings = {
+                id(models): self.engine.load_embeddings(models, models_dir=self.models_dir)
+            }
+        return self._embeddings[id(models)]
+
+    def refiner(self, p: GenerationParams):
+        if not p.refiner or p.refiner_switch_at is None:
+            return None
+        if p.refiner not in self._refiners:
+            self._refiners[p.refiner] = self.engine.load_models(
+                p.refiner, models_dir=self.models_dir, device=self.device
+            )
+        return self._refiners[p.refiner]
+
+
+def _load_state(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _open_sweep(plan, state, requested, record, warnings, grid) -> int | None:
+    if state is not None:
+        old = state.get("definition", {})
+        if old.get("axes") != [a.resolved_spec() for a in plan.axes]:
+            raise SweepError(
+                f"`--resume`: the sweep in {cells_folder(grid)} has other axes "
+                f"({'; '.join(old.get('axes', []))}); drop --resume or choose another -o"
+            )
+        if state.get("library_sweep") is not None or not record:
+            return state.get("library_sweep")
+    if not record:
+        return None
+    from pixref.library import open_library
+
+    try:
+        with open_library() as lib:
+            axes = [
+                {"axis": AXIS_LETTERS[i], "name": a.name, "spec": a.resolved_spec()}
+                for i, a in enumerate(plan.axes)
+            ]
+            return lib.new_sweep(grid.stem, axes)
+    except PixrefError as exc:
+        warnings.append(f"not logged in the library: {exc}")
+        return None
+
+
+def _finished(path: Path, params: GenerationParams) -> bool:
+    """A cell file from an earlier run counts when it reads back with this cell's seed."""
+    try:
+        meta = read_metadata(path)
+    except (PixrefError, OSError):
+        return False
+    return (
+        meta.params is not None
+        and meta.params.seed == params.seed
+        and (meta.params.prompt == params.prompt)
+    )
+
+
+def _record(plan, cell, path, q, text, sweep_id, warnings) -> None:
+    if sweep_id is None:
+        return
+    from pixref.library import Kind, open_library
+
+    try:
+        with open_library() as lib:
+            lib.add(path, params=q, infotext=text, kind=Kind.sweep_cell,
+                    sweep=(sweep_id, plan.axis_values(cell)), source_path=str(path))  # fmt: skip
+    except PixrefError as exc:
+        message = f"not logged in the library: {exc}"
+        if message not in warnings:
+            warnings.append(message)
+
+
+def grid_infotext(plan: Plan, first_text: str | None) -> str:
+    """The first cell's infotext plus A1111's ``Script: X/Y/Z plot`` keys."""
+    keys = ["Script: X/Y/Z plot"]
+    for letter, axis in zip(AXIS_LETTERS, plan.axes, strict=False):
+        values = axis.resolved_spec().partition("=")[2]
+        keys.append(f"{letter} Type: {axis.name}")
+        keys.append(f"{letter} Values: {json.dumps(values, ensure_ascii=False)}")
+    head = (first_text or "").rstrip()
+    return f"{head}, {', '.join(keys)}" if head else ", ".join(keys)
+
+
+def save_grids(
+    plan: Plan,
+    grid: Path,
+    paths: dict[str, Path],
+    *,
+    requested: Sequence[str] = (),
+    gap: int = 0,
+) -> list[Path]:
+    """Draw and save the grid (one sheet; with a Z axis also one file per Z value)."""
+    cols, rows, grids = plan.shape
+    x_axis = plan.axes[0]
+    y_axis = plan.axes[1] if len(plan.axes) > 1 else None
+    col_labels = [x_axis.label(v) for v in x_axis.values]
+    row_labels = [y_axis.label(v) for v in y_axis.values] if y_axis else [""]
+    first_text = None
+    if paths[plan.cells[0].name].is_file():
+        first_text = read_metadata(paths[plan.cells[0].name]).infotext
+    chunk = {SWEEP_CHUNK: json.dumps(definition(plan, requested), ensure_ascii=False)}
+    infotext = grid_infotext(plan, first_text)
+    subgrids = []
+    for z in range(grids):
+        images = [[_open(paths[plan.cell(x, y, z).name]) for x in range(cols)] for y in range(rows)]
+        subgrids.append(render_grid(images, col_labels, row_labels, gap=gap))
+    saved = []
+    if len(plan.axes) == 3:
+        z_axis = plan.axes[2]
+        sheet = render_sheet(subgrids, [z_axis.label(v) for v in z_axis.values], gap=gap)
+        for z, sub in enumerate(subgrids):
+            target = grid.with_name(f"{grid.stem}-z{z:02d}{grid.suffix}")
+            saved.append(save_png(sub, target, infotext=infotext, extra_text=chunk))
+    else:
+        sheet = subgrids[0]
+    saved.insert(0, save_png(sheet, grid, infotext=infotext, extra_text=chunk))
+    return saved
+
+
+def _open(path: Path) -> Image.Image | None:
+    if not path.is_file():
+        return None
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
