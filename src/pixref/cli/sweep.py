@@ -121,7 +121,6 @@ def sweep(
     specs = [s for s in (x, y, z) if s]
     if not specs and stored is not None:
         plan = plan_from_definition({**stored, "base": params.to_dict()})
-        specs = list(stored.get("requested") or stored["axes"])
     else:
         if z and not y:
             raise typer.BadParameter("give -y before -z")
@@ -132,7 +131,7 @@ def sweep(
     if grid.suffix.lower() != ".png":
         grid = grid / "xyz_grid.png" if grid.suffix == "" else grid.with_suffix(".png")
     grid.parent.mkdir(parents=True, exist_ok=True)
-    _go(plan, grid, specs, models_dir=models_dir, device=device, quiet=quiet, units=units,
+    _go(plan, grid, models_dir=models_dir, device=device, quiet=quiet, units=units,
         load_options={"allow_unsafe_pickle": allow_unsafe_pickle}, batch_size=batch_size,
         resume=resume, record=not no_log, margin=margin)  # fmt: skip
 
@@ -152,7 +151,7 @@ def _overlay(base, flags):
     return base.replace(**changes)
 
 
-def _go(plan, grid, specs, *, models_dir, device, quiet, units, load_options, batch_size,
+def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_size,
         resume, record, margin) -> None:  # fmt: skip
     from pixref import engine
     from pixref.sweep import run_sweep
@@ -180,7 +179,7 @@ def _go(plan, grid, specs, *, models_dir, device, quiet, units, load_options, ba
         result = run_sweep(
             plan, grid, models_dir=models_dir, device=device, load_options=load_options,
             controls=controls, batch_size=batch_size, resume=resume, record=record,
-            requested=specs, on_cells=on_cells,
+            on_cells=on_cells,
             on_step=lambda event: progress.advance(image_steps), gap=margin,
         )  # fmt: skip
     for warning in result.warnings:

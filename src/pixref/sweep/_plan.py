@@ -38,11 +38,17 @@ class Cell:
 
 @dataclass(frozen=True)
 class Plan:
-    """A parsed sweep: base params, axes (X, then Y, then Z) and all cells."""
+    """A parsed sweep: base params, axes (X, then Y, then Z) and all cells.
+
+    ``requested`` and ``request`` are the axis specs and base params as asked,
+    before random seeds were fixed; ``--resume`` matches a stored sweep by them.
+    """
 
     base: GenerationParams
     axes: tuple[Axis, ...]
     cells: tuple[Cell, ...]
+    requested: tuple[str, ...] = ()
+    request: GenerationParams | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -120,6 +126,7 @@ def plan_sweep(
     from pixref.infotext import canonical_sampler, canonical_schedule
 
     specs = [s for s in specs if s is not None]
+    request = base
     if not specs:
         raise SweepError("a sweep needs at least one axis: -x NAME=VALUES")
     if len(specs) > 3:
@@ -153,4 +160,4 @@ def plan_sweep(
         for axis, value in zip(axes, values, strict=True):
             params = axis.apply(params, value)
         cells.append(Cell(pos, values, params))
-    return Plan(base, axes, tuple(cells))
+    return Plan(base, axes, tuple(cells), tuple(specs), request)

@@ -26,13 +26,15 @@ SWEEP_CHUNK = "pixref-sweep"
 STATE_FILE = "sweep.json"
 
 
-def definition(plan: Plan, requested: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON sweep definition: base params, resolved axis specs, what was asked."""
+def definition(plan: Plan) -> dict[str, Any]:
+    """The JSON sweep definition: base params, resolved axis specs, and what was asked."""
+    request = plan.request if plan.request is not None else plan.base
     return {
         "version": 1,
         "base": plan.base.to_dict(),
         "axes": [axis.resolved_spec() for axis in plan.axes],
-        "requested": list(requested),
+        "requested": list(plan.requested),
+        "request": request.to_dict(),
     }
 
 
@@ -41,9 +43,12 @@ def plan_from_definition(data: dict[str, Any]) -> Plan:
     try:
         base = GenerationParams.from_dict(data["base"])
         specs = list(data["axes"])
+        request = GenerationParams.from_dict(data.get("request") or data["base"])
+        requested = tuple(data.get("requested") or specs)
     except (KeyError, TypeError) as exc:
         raise SweepError(f"the stored sweep definition is incomplete ({exc})") from None
-    return plan_sweep(base, specs, keep_random_seeds=True)
+    plan = plan_sweep(base, specs, keep_random_seeds=True)
+    return dataclasses.replace(plan, requested=requested, request=request)
 
 
 def read_definition(path: Path) -> dict[str, Any] | None:
@@ -79,7 +84,6 @@ def run_sweep(
     batch_size: int = 4,
     resume: bool = False,
     record: bool = True,
-    requested: Sequence[str] = (),
     on_cells: Callable[[Sequence[Cell]], None] | None = None,
     on_step: Callable[[Any], None] | None = None,
     gap: int = 0,
@@ -88,7 +92,9 @@ def run_sweep(
 
     Cells go to ``<grid stem>-cells/<x..-y..-z..>.png``, each with its own
     infotext. With ``resume``, a cell whose file exists is kept as it is.
-    ``controls`` are `engine.ControlInput` units; a ControlNet weight axis sets
+    A stored sweep asked the same way (same specs and base params, before random
+    seeds were fixed) is resumed with its own seeds. ``controls`` are
+    `engine.ControlInput` units; a ControlNet weight axis sets
     their weights. ``on_cells`` is called after each engine call with the cells
     it made (and once with the skipped ones).
     """
@@ -98,9 +104,11 @@ def run_sweep(
     folder.mkdir(parents=True, exist_ok=True)
     state_path = folder / STATE_FILE
     state = _load_state(state_path) if resume else None
+    if state is not None and _same_request(state.get("definition", {}), plan):
+        plan = plan_from_definition(state["definition"])
     warnings: list[str] = []
-    sweep_id = _open_sweep(plan, state, requested, record, warnings, grid)
-    state = {"definition": definition(plan, requested), "library_sweep": sweep_id}
+    sweep_id = _open_sweep(plan, state, record, warnings, grid)
+    state = {"definition": definition(plan), "library_sweep": sweep_id}
     state_path.write_text(json.dumps(state, indent=2, ensure_ascii=False), encoding="utf-8")
 
     paths = {cell.name: folder / f"{cell.name}.png" for cell in plan.cells}
@@ -135,7 +143,7 @@ def run_sweep(
             _record(plan, cell, paths[cell.name], q_out, text, sweep_id, warnings)
         if on_cells:
             on_cells(batch)
-    grids = save_grids(plan, grid, paths, requested=requested, gap=gap)
+    grids = save_grids(plan, grid, paths, gap=gap)
     return SweepResult(grids, paths, len(todo), len(done), sweep_id, warnings)
 
 
@@ -193,7 +201,12 @@ def _load_state(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _open_sweep(plan, state, requested, record, warnings, grid) -> int | None:
+def _same_request(old: dict[str, Any], plan: Plan) -> bool:
+    request = plan.request if plan.request is not None else plan.base
+    return old.get("requested") == list(plan.requested) and old.get("request") == request.to_dict()
+
+
+def _open_sweep(plan, state, record, warnings, grid) -> int | None:
     if state is not None:
         old = state.get("definition", {})
         if old.get("axes") != [a.resolved_spec() for a in plan.axes]:
@@ -263,7 +276,6 @@ def save_grids(
     grid: Path,
     paths: dict[str, Path],
     *,
-    requested: Sequence[str] = (),
     gap: int = 0,
 ) -> list[Path]:
     """Draw and save the grid (one sheet; with a Z axis also one file per Z value)."""
@@ -275,7 +287,7 @@ def save_grids(
     first_text = None
     if paths[plan.cells[0].name].is_file():
         first_text = read_metadata(paths[plan.cells[0].name]).infotext
-    chunk = {SWEEP_CHUNK: json.dumps(definition(plan, requested), ensure_ascii=False)}
+    chunk = {SWEEP_CHUNK: json.dumps(definition(plan), ensure_ascii=False)}
     infotext = grid_infotext(plan, first_text)
     subgrids = []
     for z in range(grids):

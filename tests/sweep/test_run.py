@@ -1,0 +1,135 @@
+"""Sweeps end to end on a tiny random SD 1.x model: library, batching, resume, --from."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from pixref.cli import app
+from pixref.metadata import read_metadata
+from pixref.params import GenerationParams
+from pixref.sweep import SWEEP_CHUNK, cells_folder, plan_sweep, run_sweep
+
+runner = CliRunner()
+TINY = ["--steps", "2", "--size", "64x64"]
+
+
+def pixels(path):
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count engine calls and the images asked of each."""
+    from pixref import engine
+
+    calls: list[int] = []
+    real = engine.generate
+
+    def generate(params, *args, **kwargs):
+        calls.append(params.batch_size)
+        return real(params, *args, **kwargs)
+
+    monkeypatch.setattr("pixref.engine._generate.generate", generate)
+    return calls
+
+
+def test_3x2_sweep_logs_6_cells_differing_exactly_by_the_axes(tmp_path, tiny_sd1, private_home):
+    grid = tmp_path / "grid.png"
+    args = ["sweep", "a cat", "--model", str(tiny_sd1), *TINY, "-x", "cfg=3,5,7", "-y", "seed=1,2"]
+    result = runner.invoke(app, ["--home", str(private_home), *args, "-o", str(grid)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == [str(grid)]
+    assert "6 images" in result.stderr and "sweep #1" in result.stderr
+    listed = json.loads(
+        runner.invoke(app, ["--home", str(private_home), "log", "list", "--json"]).stdout
+    )
+    assert len(listed) == 6 and {e["kind"] for e in listed} == {"sweep_cell"}
+    from pixref.library import open_library
+
+    with open_library() as lib:
+        entries = [lib.get(e["id"]) for e in listed]
+        sweeps = [lib.sweep_of(e.id) for e in entries]
+    assert {s["id"] for s in sweeps} == {1} and len(sweeps[0]["cells"]) == 6
+    seen = set()
+    for entry, sw in zip(entries, sweeps, strict=True):
+        q = entry.params
+        values = sw["values"]
+        assert (q.cfg_scale, q.seed) == (values["X: CFG Scale"], values["Y: Seed"])
+        seen.add((q.cfg_scale, q.seed))
+        rest = q.replace(cfg_scale=7, seed=1).to_dict()
+        assert rest == entries[0].params.replace(cfg_scale=7, seed=1).to_dict()
+    assert seen == {(c, s) for c in (3, 5, 7) for s in (1, 2)}
+    # the grid: 3 columns x 2 rows of 64px cells plus label margins, and its definition
+    meta = read_metadata(grid)
+    width, height = Image.open(grid).size
+    assert width > 3 * 64 and height > 2 * 64
+    assert json.loads(meta.raw[SWEEP_CHUNK])["axes"] == ["cfg=3,5,7", "seed=1,2"]
+    assert "X Type: CFG Scale" in meta.infotext
+    cell = read_metadata(cells_folder(grid) / "x02-y01-z00.png").params
+    assert (cell.cfg_scale, cell.seed) == (7, 2)
+
+
+def test_batching_gives_the_same_pixels_as_one_by_one(tmp_path, tiny_sd1, counted):
+    base = GenerationParams(prompt="a fox", steps=2, width=64, height=64, model=str(tiny_sd1))
+    plan = plan_sweep(base, ["seed=100-103", "cfg=4,6"])
+    one = run_sweep(plan, tmp_path / "one.png", batch_size=1, record=False, device="cpu")
+    assert counted == [1] * 8
+    counted.clear()
+    batched = run_sweep(plan, tmp_path / "batched.png", batch_size=4, record=False, device="cpu")
+    assert counted == [4, 4]
+    for name, path in one.cells.items():
+        a, b = pixels(path), pixels(batched.cells[name])
+        # the same noise per seed; batched matmuls may differ by float rounding only
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1, name
+        assert read_metadata(path).params == read_metadata(batched.cells[name]).params
+
+
+def test_resume_skips_finished_cells(tmp_path, tiny_sd1, counted, private_home):
+    base = GenerationParams(prompt="a fox", steps=2, width=64, height=64, model=str(tiny_sd1))
+    plan = plan_sweep(base, ["cfg=3,5", "seed=-1"])
+    grid = tmp_path / "grid.png"
+    first = run_sweep(plan, grid, batch_size=1, device="cpu")
+    assert counted == [1, 1]
+    counted.clear()
+    before = pixels(first.cells["x00-y00-z00"])
+    first.cells["x01-y00-z00"].unlink()
+    # a fresh plan of the same command would pick another random seed; resume keeps the old
+    again = run_sweep(plan_sweep(base, ["cfg=3,5", "seed=-1"]), grid, resume=True, device="cpu")
+    assert (again.generated, again.skipped, counted) == (1, 1, [1])
+    assert again.sweep_id == first.sweep_id
+    assert np.array_equal(pixels(again.cells["x00-y00-z00"]), before)
+
+
+def test_resume_refuses_another_sweep_in_the_same_place(tmp_path, tiny_sd1):
+    from pixref.sweep import SweepError
+
+    base = GenerationParams(prompt="a fox", steps=1, width=64, height=64, model=str(tiny_sd1))
+    run_sweep(plan_sweep(base, ["cfg=3"]), tmp_path / "g.png", record=False, device="cpu")
+    with pytest.raises(SweepError, match="other axes"):
+        run_sweep(plan_sweep(base, ["cfg=4"]), tmp_path / "g.png", resume=True, device="cpu")
+
+
+def test_from_grid_repeats_the_sweep(tmp_path, tiny_sd1, private_home):
+    home = ["--home", str(private_home)]
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    made = runner.invoke(app, [*home, "sweep", "a fox", "--model", str(tiny_sd1), *TINY,
+                               "-x", "seed=-1,7", "-o", str(first), "--no-log"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    again = runner.invoke(app, [*home, "sweep", "--from", str(first), "--model", str(tiny_sd1),
+                                "-o", str(second), "--no-log"])  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert np.array_equal(pixels(first), pixels(second))
+
+
+def test_bad_axis_fails_before_any_model_loads(tmp_path, private_home):
+    result = runner.invoke(app, ["--home", str(private_home), "sweep", "a cat", "--model",
+                                 str(tmp_path / "missing"), "-x", "steps=1-5 (2)",
+                                 "-o", str(tmp_path / "g.png")])  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "error:" in result.stderr and "steps" in result.stderr
+    assert not (tmp_path / "g-cells").exists()
