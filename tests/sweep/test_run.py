@@ -76,12 +76,12 @@ def test_3x2_sweep_logs_6_cells_differing_exactly_by_the_axes(tmp_path, tiny_sd1
 
 def test_batching_gives_the_same_pixels_as_one_by_one(tmp_path, tiny_sd1, counted):
     base = GenerationParams(prompt="a fox", steps=2, width=64, height=64, model=str(tiny_sd1))
-    plan = plan_sweep(base, ["seed=100-103", "cfg=4,6"])
+    plan = plan_sweep(base, ["seed=100-103"])
     one = run_sweep(plan, tmp_path / "one.png", batch_size=1, record=False, device="cpu")
-    assert counted == [1] * 8
+    assert counted == [1] * 4
     counted.clear()
     batched = run_sweep(plan, tmp_path / "batched.png", batch_size=4, record=False, device="cpu")
-    assert counted == [4, 4]
+    assert counted == [4]
     for name, path in one.cells.items():
         a, b = pixels(path), pixels(batched.cells[name])
         # the same noise per seed; batched matmuls may differ by float rounding only
