@@ -63,7 +63,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads [torch's]")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     root = Path(tempfile.mkdtemp(prefix="pixref-sweep-bench-"))
     os.environ["PIXREF_HOME"] = str(root / "home")
@@ -111,12 +116,14 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
 
     batched = statistics.median(times["sweep, batched"])
+    fastest = min(times["sweep, batched"])
     print(f"{args.arch} {size}, {args.steps} steps Euler a, 16 images, device {args.device}, "
-          f"median of {args.repeats}")  # fmt: skip
+          f"{args.repeats} rounds")  # fmt: skip
     for name, values in times.items():
-        median = statistics.median(values)
+        median, best = statistics.median(values), min(values)
         runs = ", ".join(f"{v:.2f}" for v in values)
-        print(f"  {name:18s} {median:7.2f} s  ({runs})  ratio to batched {median / batched:.2f}x")
+        print(f"  {name:18s} median {median:7.2f} s ({median / batched:.2f}x)  "
+              f"best {best:7.2f} s ({best / fastest:.2f}x)  runs: {runs}")  # fmt: skip
 
 
 def _sync(device: str) -> None:

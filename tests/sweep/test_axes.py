@@ -7,10 +7,16 @@ import sys
 
 import pytest
 
-from pixref.params import ControlNetUnit, GenerationParams, PixrefError
+from pixref.params import ControlNetUnit, GenerationParams, Hires, PixrefError
 from pixref.sweep import SweepError, parse_axis
 
-BASE = GenerationParams(prompt="a cat in a hat <lora:pixel:0.7>", negative_prompt="blurry cat")
+BASE = GenerationParams(
+    prompt="a cat in a hat <lora:pixel:0.7>",
+    negative_prompt="blurry cat",
+    hires=Hires(),
+    refiner="sdxl_refiner",
+    refiner_switch_at=0.8,
+)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +142,15 @@ def test_invalid_values_raise_one_line_sweep_error(spec, match):
     with pytest.raises(SweepError, match=match) as info:
         parse_axis(spec, BASE)
     assert isinstance(info.value, PixrefError) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [("denoising=0.5", "hires fix"), ("refiner switch=0.5", "needs a refiner")],
+)
+def test_axes_that_need_a_feature_turned_on(spec, match):
+    with pytest.raises(SweepError, match=match):
+        parse_axis(spec, GenerationParams(prompt="a cat"))
 
 
 def test_lora_weight_needs_a_lora_tag():

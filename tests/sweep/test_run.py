@@ -133,3 +133,10 @@ def test_bad_axis_fails_before_any_model_loads(tmp_path, private_home):
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "error:" in result.stderr and "steps" in result.stderr
     assert not (tmp_path / "g-cells").exists()
+
+
+def test_missing_checkpoint_fails_before_any_image(tmp_path, private_home):
+    args = ["sweep", "a cat", "--model", "no_such_model", "-x", "cfg=3,5"]
+    result = runner.invoke(app, ["--home", str(private_home), *args, "-o", str(tmp_path / "g.png")])
+    assert result.exit_code == 1 and "error:" in result.stderr
+    assert not (tmp_path / "g-cells").exists()

@@ -154,7 +154,7 @@ def _overlay(base, flags):
 def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_size,
         resume, record, margin) -> None:  # fmt: skip
     from pixref import engine
-    from pixref.sweep import run_sweep
+    from pixref.sweep import check_models, run_sweep
 
     cols, rows, grids = plan.shape
     total = len(plan.cells)
@@ -162,6 +162,7 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
     err_console.print(
         f"sweep: {cols}x{rows}x{grids} = {total} images, {steps} sampling steps", highlight=False
     )
+    check_models(plan, models_dir)  # every checkpoint/VAE found before anything loads
     controls = []
     if units:
         models = engine.load_models(plan.base.model, models_dir=models_dir, device=device,
@@ -173,8 +174,10 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
         cells = progress.add_task("sweep cells", total=total)
         image_steps = progress.add_task("steps", total=steps)
 
-        def on_cells(done) -> None:
+        def on_cells(done, made: bool) -> None:
             progress.advance(cells, len(done))
+            if not made:  # cells kept by --resume: their steps count as done
+                progress.advance(image_steps, sum(c.params.steps for c in done))
 
         result = run_sweep(
             plan, grid, models_dir=models_dir, device=device, load_options=load_options,
@@ -186,8 +189,13 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if result.skipped:
         err_console.print(f"resumed: kept {result.skipped} finished cells", highlight=False)
-    if result.sweep_id is not None:
-        err_console.print(f"logged as sweep #{result.sweep_id} ({total} cells)", highlight=False)
+    if result.sweep_id is not None and result.entries:
+        first = min(result.entries)
+        err_console.print(
+            f"logged as sweep #{result.sweep_id}: {len(result.entries)} cells from #{first}; "
+            f"`pixref log tree {first}` lists them",
+            highlight=False,
+        )
     for path in result.grids:
         console.print(str(path), markup=False)
 

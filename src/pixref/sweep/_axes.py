@@ -219,6 +219,10 @@ def axis_type(name: str, params: GenerationParams) -> AxisType:
         )
     if key == "lora_weight" and not _RE_LORA.search(params.prompt):
         raise SweepError("`lora weight`: the prompt has no <lora:NAME:WEIGHT> tag to change")
+    if key == "denoising_strength" and params.hires is None:
+        raise SweepError("`denoising` acts on txt2img only with hires fix; add --hires-scale 2")
+    if key == "refiner_switch_at" and not params.refiner:
+        raise SweepError("`refiner switch` needs a refiner; add --refiner NAME")
     if key == "controlnet_weight" and not params.controlnets:
         raise SweepError("`controlnet weight`: no ControlNet unit; add --controlnet and an image")
     return _BY_KEY[key]

@@ -67,6 +67,7 @@ class SweepResult:
     skipped: int
     sweep_id: int | None
     warnings: list[str] = field(default_factory=list)
+    entries: list[int] = field(default_factory=list)
 
 
 def cells_folder(grid: Path) -> Path:
@@ -84,7 +85,7 @@ def run_sweep(
     batch_size: int = 4,
     resume: bool = False,
     record: bool = True,
-    on_cells: Callable[[Sequence[Cell]], None] | None = None,
+    on_cells: Callable[[Sequence[Cell], bool], None] | None = None,
     on_step: Callable[[Any], None] | None = None,
     gap: int = 0,
 ) -> SweepResult:
@@ -95,11 +96,12 @@ def run_sweep(
     A stored sweep asked the same way (same specs and base params, before random
     seeds were fixed) is resumed with its own seeds. ``controls`` are
     `engine.ControlInput` units; a ControlNet weight axis sets
-    their weights. ``on_cells`` is called after each engine call with the cells
-    it made (and once with the skipped ones).
+    their weights. ``on_cells(cells, made)`` is called after each engine call with
+    the cells it made (``made`` True), and once with the cells kept by ``resume``.
     """
     from pixref import engine  # torch loads only when generating
 
+    check_models(plan, models_dir)
     folder = cells_folder(grid)
     folder.mkdir(parents=True, exist_ok=True)
     state_path = folder / STATE_FILE
@@ -114,8 +116,9 @@ def run_sweep(
     paths = {cell.name: folder / f"{cell.name}.png" for cell in plan.cells}
     done = {c.name for c in plan.cells if resume and _finished(paths[c.name], c.params)}
     if done and on_cells:
-        on_cells([c for c in plan.cells if c.name in done])
+        on_cells([c for c in plan.cells if c.name in done], False)
     todo = [c for c in plan.order() if c.name not in done]
+    entries: list[int] = []
     cache = _Models(engine, models_dir, device, load_options or {})
     for batch in plan.batches(batch_size, todo):
         first = batch[0].params
@@ -140,11 +143,33 @@ def run_sweep(
             batch, result.images, result.params, result.infotexts, strict=True
         ):
             save_png(image, paths[cell.name], infotext=text)
-            _record(plan, cell, paths[cell.name], q_out, text, sweep_id, warnings)
+            entry = _record(plan, cell, paths[cell.name], q_out, text, sweep_id, warnings)
+            if entry is not None:
+                entries.append(entry)
         if on_cells:
-            on_cells(batch)
+            on_cells(batch, True)
     grids = save_grids(plan, grid, paths, gap=gap)
-    return SweepResult(grids, paths, len(todo), len(done), sweep_id, warnings)
+    return SweepResult(grids, paths, len(todo), len(done), sweep_id, warnings, entries)
+
+
+def check_models(plan: Plan, models_dir: Path | None = None) -> None:
+    """Find every checkpoint, VAE and refiner the cells name, before any image is made."""
+    from pixref.engine.models import find_checkpoint, find_vae
+
+    seen: set[tuple[str, str]] = set()
+    for cell in plan.cells:
+        p = cell.params
+        wanted = [("checkpoint", p.model), ("vae", p.vae), ("refiner", p.refiner)]
+        for kind, name in wanted:
+            if name is None or (kind, name) in seen:
+                continue
+            seen.add((kind, name))
+            if kind == "vae":
+                find_vae(name, models_dir=models_dir)
+            else:
+                find_checkpoint(name, models_dir=models_dir)
+    if not plan.base.model and not any(c.params.model for c in plan.cells):
+        raise SweepError("no model given: pass --model NAME or sweep `checkpoint=...`")
 
 
 class _Models:
@@ -245,19 +270,20 @@ def _finished(path: Path, params: GenerationParams) -> bool:
     )
 
 
-def _record(plan, cell, path, q, text, sweep_id, warnings) -> None:
+def _record(plan, cell, path, q, text, sweep_id, warnings) -> int | None:
     if sweep_id is None:
-        return
+        return None
     from pixref.library import Kind, open_library
 
     try:
         with open_library() as lib:
-            lib.add(path, params=q, infotext=text, kind=Kind.sweep_cell,
-                    sweep=(sweep_id, plan.axis_values(cell)), source_path=str(path))  # fmt: skip
+            return lib.add(path, params=q, infotext=text, kind=Kind.sweep_cell,
+                    sweep=(sweep_id, plan.axis_values(cell)), source_path=str(path)).id  # fmt: skip
     except PixrefError as exc:
         message = f"not logged in the library: {exc}"
         if message not in warnings:
             warnings.append(message)
+        return None
 
 
 def grid_infotext(plan: Plan, first_text: str | None) -> str:
