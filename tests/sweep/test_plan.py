@@ -70,3 +70,18 @@ def test_invalid_plans(specs, match):
 def test_invalid_base_sampler():
     with pytest.raises(SweepError, match="unknown sampler"):
         plan_sweep(BASE.replace(sampler="Nope"), ["cfg=3"])
+
+
+def test_a1111_grid_infotext_gives_the_axes():
+    from pixref.infotext import parse_infotext
+    from pixref.sweep import a1111_axes
+
+    text = (
+        "a cat\nSteps: 3, Sampler: Euler a, CFG scale: 3, Seed: 1, Size: 64x64, "
+        'Script: X/Y/Z plot, X Type: CFG Scale, X Values: "3,5,7", Y Type: Seed, '
+        'Y Values: "-1,-1", Fixed Y Values: "11, 12", Z Type: Nothing, Z Values: ""'
+    )
+    params, specs = a1111_axes(parse_infotext(text))
+    assert specs == ["CFG Scale=3,5,7", "Seed=11, 12"] and params.extra == ()
+    plan = plan_sweep(params, specs)
+    assert plan.shape == (3, 2, 1) and plan.cell(2, 1, 0).params.seed == 12

@@ -140,3 +140,27 @@ def test_missing_checkpoint_fails_before_any_image(tmp_path, private_home):
     result = runner.invoke(app, ["--home", str(private_home), *args, "-o", str(tmp_path / "g.png")])
     assert result.exit_code == 1 and "error:" in result.stderr
     assert not (tmp_path / "g-cells").exists()
+
+
+def test_checkpoint_axis_loads_each_model_once(tmp_path, tiny_sd1, monkeypatch):
+    from pixref import engine
+
+    loads: list[str] = []
+    real = engine.load_models
+
+    def load_models(name, **kwargs):
+        loads.append(str(name))
+        return real(name, **kwargs)
+
+    monkeypatch.setattr("pixref.engine._load.load_models", load_models)
+    other = tmp_path / "copy" / tiny_sd1.name  # the same weights under another name
+    import shutil
+
+    shutil.copytree(tiny_sd1, other)
+    base = GenerationParams(prompt="a fox", steps=1, width=64, height=64)
+    plan = plan_sweep(base, ["seed=1,2", f"checkpoint={tiny_sd1},{other}", "cfg=3,5"])
+    result = run_sweep(plan, tmp_path / "g.png", batch_size=1, record=False, device="cpu")
+    assert loads == [str(tiny_sd1), str(other)]
+    assert len(result.grids) == 3  # the sheet and one grid per Z value
+    a, b = result.cells["x00-y00-z00"], result.cells["x00-y01-z00"]
+    assert np.array_equal(pixels(a), pixels(b))  # same weights, same seed

@@ -87,9 +87,9 @@ def sweep(
     denoising, checkpoint, vae, refiner switch, clip skip, controlnet weight,
     lora weight, "Prompt S/R", weight:TERM). Each cell is saved beside the grid
     in GRID-cells/ with its own infotext and logged in the library.
-    `--from GRID.png` repeats a sweep pixref made.
+    `--from GRID.png` repeats a sweep pixref made, or an A1111 X/Y/Z grid.
     """
-    from pixref.sweep import plan_from_definition, plan_sweep
+    from pixref.sweep import a1111_axes, plan_from_definition, plan_sweep
 
     stored = _source_sweep(source)
     if stored is not None:
@@ -118,10 +118,13 @@ def sweep(
     params, units = g._control_units(params, controlnet, control_image, control_weight,
                                      control_start, control_end, control_mode)  # fmt: skip
     params = params.replace(controlnets=tuple(unit for _, _, unit in units))
-    specs = [s for s in (x, y, z) if s]
+    params, a1111_specs = a1111_axes(params)  # --from an A1111 X/Y/Z grid
+    specs = [s for s in (x, y, z) if s] or a1111_specs
     if not specs and stored is not None:
         plan = plan_from_definition({**stored, "base": params.to_dict()})
     else:
+        if not specs:
+            raise typer.BadParameter("give at least one axis: -x NAME=VALUES")
         if z and not y:
             raise typer.BadParameter("give -y before -z")
         if y and not x:

@@ -14,6 +14,7 @@ from pixref.sweep._plan import AXIS_LETTERS, MAX_CELLS, Cell, Plan, plan_sweep
 from pixref.sweep._run import (
     SWEEP_CHUNK,
     SweepResult,
+    a1111_axes,
     cells_folder,
     check_models,
     definition,
@@ -36,6 +37,7 @@ __all__ = [
     "Plan",
     "SweepError",
     "SweepResult",
+    "a1111_axes",
     "cells_folder",
     "check_models",
     "definition",

@@ -51,6 +51,28 @@ def plan_from_definition(data: dict[str, Any]) -> Plan:
     return dataclasses.replace(plan, requested=requested, request=request)
 
 
+_SCRIPT_KEYS = {"Script", *(f"{a} {k}" for a in AXIS_LETTERS for k in ("Type", "Values"))}
+_SCRIPT_KEYS |= {f"Fixed {a} Values" for a in AXIS_LETTERS}
+
+
+def a1111_axes(params: GenerationParams) -> tuple[GenerationParams, list[str]]:
+    """Split A1111's ``Script: X/Y/Z plot`` keys off ``params``: the rest and the axis specs.
+
+    A1111 writes them into its grid's infotext; ``Fixed X Values`` (the seeds it
+    picked for ``-1``) win over ``X Values``.
+    """
+    extra = dict(params.extra)
+    specs = []
+    if extra.get("Script") == "X/Y/Z plot":
+        for letter in AXIS_LETTERS:
+            kind = extra.get(f"{letter} Type")
+            values = extra.get(f"Fixed {letter} Values") or extra.get(f"{letter} Values")
+            if kind and kind != "Nothing" and values:
+                specs.append(f"{kind}={values.strip().strip(chr(34))}")
+    rest = tuple((k, v) for k, v in params.extra if k not in _SCRIPT_KEYS)
+    return params.replace(extra=rest), specs
+
+
 def read_definition(path: Path) -> dict[str, Any] | None:
     """The ``pixref-sweep`` definition a grid PNG carries, or None."""
     text = read_metadata(path).raw.get(SWEEP_CHUNK)
