@@ -164,3 +164,14 @@ def test_checkpoint_axis_loads_each_model_once(tmp_path, tiny_sd1, monkeypatch):
     assert len(result.grids) == 3  # the sheet and one grid per Z value
     a, b = result.cells["x00-y00-z00"], result.cells["x00-y01-z00"]
     assert np.array_equal(pixels(a), pixels(b))  # same weights, same seed
+
+
+def test_interrupted_sweep_says_how_to_resume(tmp_path, tiny_sd1, private_home, monkeypatch):
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pixref.engine._generate.generate", stop)
+    args = ["sweep", "a cat", "--model", str(tiny_sd1), *TINY, "-x", "cfg=3,5"]
+    result = runner.invoke(app, ["--home", str(private_home), *args, "-o", str(tmp_path / "g.png")])
+    assert result.exit_code == 130
+    assert "interrupted after 0 of 2 cells" in result.stderr and "--resume" in result.stderr

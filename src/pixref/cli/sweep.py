@@ -182,12 +182,21 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
             if not made:  # cells kept by --resume: their steps count as done
                 progress.advance(image_steps, sum(c.params.steps for c in done))
 
-        result = run_sweep(
-            plan, grid, models_dir=models_dir, device=device, load_options=load_options,
-            controls=controls, batch_size=batch_size, resume=resume, record=record,
-            on_cells=on_cells,
-            on_step=lambda event: progress.advance(image_steps), gap=margin,
-        )  # fmt: skip
+        try:
+            result = run_sweep(
+                plan, grid, models_dir=models_dir, device=device, load_options=load_options,
+                controls=controls, batch_size=batch_size, resume=resume, record=record,
+                on_cells=on_cells,
+                on_step=lambda event: progress.advance(image_steps), gap=margin,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            done = int(progress.tasks[0].completed)
+            err_console.print(
+                f"interrupted after {done} of {total} cells; the same command with --resume "
+                "finishes the sweep",
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if result.skipped:
