@@ -57,3 +57,9 @@ def test_z_sheet_puts_titled_grids_in_one_row():
     sheet = render_sheet([sub, sub, sub], ["Euler a", "DPM++ 2M", "LMS"])
     assert sheet.width > 3 * sub.width and sheet.height > sub.height
     assert render_sheet([sub], [""]) is sub
+
+
+def test_long_row_labels_widen_the_left_margin():
+    narrow = layout_grid((64, 64), ["a"], ["Seed: 1"])
+    wide = layout_grid((64, 64), ["a"], ["Seed: 4294967293"])
+    assert wide.left > narrow.left

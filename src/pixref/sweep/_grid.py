@@ -89,8 +89,11 @@ def layout_grid(
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     cols, rows = max(1, len(col_labels)), max(1, len(row_labels))
     has_rows = any(row_labels)
-    # A1111: a left margin of 3/4 of a cell when there are row labels.
-    left = max(w * 3 // 4, 4 * size) if has_rows else 0
+    # A1111: a left margin of 3/4 of a cell when there are row labels; wider when a
+    # word (a 10-digit seed) would not fit on one line of it.
+    words = [word for text in row_labels for word in text.split()]
+    widest = max((int(draw.textlength(word, font=font)) for word in words), default=0)
+    left = max(w * 3 // 4, 4 * size, widest + size) if has_rows else 0
     heights = [_text_height(draw, _wrap(draw, t, font, w), font, size) for t in col_labels]
     top = max(heights, default=0)
     top = top + size if top else 0  # half a line of padding above and below
