@@ -206,3 +206,92 @@ def render_file(
         mask_images=load_mask_images(doc, base_dir=base),
     )
     return doc, image
+
+
+def _kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".ora", ".psd"):
+        raise MockupError(f"`{path}`: export and import speak .ora and .psd, got {suffix!r}")
+    return suffix
+
+
+def export_file(
+    doc_path: str | os.PathLike[str], out: str | os.PathLike[str], *, library: Any = None
+) -> Document:
+    """Render ``doc_path`` and write it as a layered ``.ora`` or ``.psd`` at ``out``."""
+    from pixref.mockup._convert import premul2rgba
+    from pixref.mockup._interchange import to_layered
+    from pixref.mockup._render import composite_rasters, rasterize
+
+    out = Path(out)
+    kind = _kind(out)
+    doc = read_document(doc_path)
+    base = Path(doc_path).parent
+    rasters = rasterize(
+        doc,
+        load_sources(doc, base_dir=base, library=library),
+        mask_images=load_mask_images(doc, base_dir=base),
+    )
+    merged = premul2rgba(composite_rasters(doc, rasters))
+    layered = to_layered(doc, rasters)
+    if kind == ".ora":
+        from pixref.mockup._ora import write_ora
+
+        write_ora(layered, merged, out)
+    else:
+        from pixref.mockup._psd import write_psd
+
+        write_psd(layered, merged, out)
+    return doc
+
+
+def read_layered(path: str | os.PathLike[str]):
+    """Read an ``.ora`` or ``.psd`` into a `LayeredFile`."""
+    path = Path(path)
+    if _kind(path) == ".ora":
+        from pixref.mockup._ora import read_ora
+
+        return read_ora(path)
+    from pixref.mockup._psd import read_psd
+
+    return read_psd(path)
+
+
+def layers_folder(doc_path: str | os.PathLike[str]) -> Path:
+    """Where `import_file` puts layer images: ``fairy.pixmock.json`` → ``fairy.layers/``."""
+    doc_path = Path(doc_path)
+    name = doc_path.name
+    stem = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else doc_path.stem
+    return doc_path.with_name(stem + ".layers")
+
+
+def import_file(
+    path: str | os.PathLike[str], doc_path: str | os.PathLike[str]
+) -> tuple[Document, tuple[str, ...]]:
+    """Turn an ``.ora``/``.psd`` into a mockup document, one image file per layer.
+
+    Layer images (and PSD layer masks) are written to `layers_folder`; the document
+    refers to them by relative path. Returns ``(document, warnings)``.
+    """
+    from pixref.mockup._interchange import from_layered
+
+    layered = read_layered(path)
+    doc_path = Path(doc_path)
+    folder = layers_folder(doc_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save_layer(number: int, layer) -> tuple[str, str | None]:
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", layer.name).strip("-.")[:40] or "layer"
+        image = folder / f"{number:03d}-{slug}.png"
+        write_png(layer.rgba, image)
+        mask = None
+        if layer.mask is not None:
+            mask = folder / f"{number:03d}-{slug}.mask.png"
+            write_png(layer.mask, mask)
+        rel = os.path.relpath
+        base = doc_path.parent
+        return rel(image, base), (None if mask is None else rel(mask, base))
+
+    doc = from_layered(layered, save_layer)
+    write_document(doc, doc_path)
+    return doc, layered.warnings
