@@ -78,9 +78,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import generate, info, library, models, paths
+    from pixref.cli import generate, info, library, mockup, models, paths
 
-    for module in (generate, info, models, paths, library):
+    for module in (generate, info, models, paths, library, mockup):
         module.register(app)
 
 
