@@ -154,8 +154,10 @@ def blend_colors(backdrop: np.ndarray, source: np.ndarray, *, mode: str) -> np.n
     cs = np.asarray(source, dtype=np.float32)
     if mode is BlendMode.normal:
         return cs.copy()
-    fn = _SEPARABLE.get(mode) or _NON_SEPARABLE[mode]
-    return np.asarray(fn(cb, cs), dtype=np.float32)
+    if mode in _SEPARABLE:
+        return np.asarray(_SEPARABLE[mode](cb, cs), dtype=np.float32)
+    # ClipColor keeps the result in gamut up to float rounding; clip that rounding away.
+    return np.clip(_NON_SEPARABLE[mode](cb, cs), 0, 1).astype(np.float32)
 
 
 def composite_into(
