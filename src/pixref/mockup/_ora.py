@@ -94,7 +94,9 @@ def write_ora(layered: LayeredFile, merged: np.ndarray, path: str | os.PathLike[
                 continue
             src = f"data/layer{len(files) + 1:03d}.png"
             rgba = item.rgba
-            if item.mask is not None:
+            if rgba.size == 0:  # a layer off the canvas: keep it, as one clear pixel
+                rgba = np.zeros((1, 1, 4), np.uint8)
+            elif item.mask is not None:
                 rgba = rgba.copy()
                 a = rgba[..., 3].astype(np.uint32) * item.mask + 127
                 rgba[..., 3] = (a // 255).astype(np.uint8)  # uint8×uint8/255, rounded
