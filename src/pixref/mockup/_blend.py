@@ -90,35 +90,53 @@ _SEPARABLE = {
 # ----------------------------------------------------------- non-separable (W3C 10.2)
 
 
+_LUM = np.array([0.3, 0.59, 0.11], np.float32)
+
+
 def _lum(c):
-    return 0.3 * c[..., 0:1] + 0.59 * c[..., 1:2] + 0.11 * c[..., 2:3]
+    return (c @ _LUM)[..., None]
 
 
-def _clip_color(c):
-    lum = _lum(c)
-    n = c.min(axis=-1, keepdims=True)
-    x = c.max(axis=-1, keepdims=True)
+def _min3(c):
+    return np.minimum(np.minimum(c[..., 0:1], c[..., 1:2]), c[..., 2:3])
+
+
+def _max3(c):
+    return np.maximum(np.maximum(c[..., 0:1], c[..., 1:2]), c[..., 2:3])
+
+
+def _clip_color(c, lum):
+    # W3C ClipColor applies C = L + (C − L)·L/(L − n) when n < 0, then
+    # C = L + (C − L)·(1 − L)/(x − L) when x > 1, with n and x taken before either
+    # step; both scale C − L, so one per-pixel factor k = k1·k2 does the same.
+    n, x = _min3(c), _max3(c)
+    if n.min() >= 0 and x.max() <= 1:
+        return c
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(n < 0, lum + (c - lum) * lum / (lum - n), c)
-        c = np.where(x > 1, lum + (c - lum) * (1 - lum) / (x - lum), c)
-    return c
+        k = np.where(n < 0, lum / (lum - n), np.float32(1))
+        k *= np.where(x > 1, (1 - lum) / (x - lum), np.float32(1))
+    out = c - lum
+    out *= k
+    out += lum
+    return out
 
 
 def _set_lum(c, lum):
-    return _clip_color(c + (lum - _lum(c)))
+    # Lum(C + d) = Lum(C) + d = lum, so ClipColor gets the luminosity it needs for free.
+    return _clip_color(c + (lum - _lum(c)), lum)
 
 
 def _sat(c):
-    return c.max(axis=-1, keepdims=True) - c.min(axis=-1, keepdims=True)
+    return _max3(c) - _min3(c)
 
 
 def _set_sat(c, s):
     # W3C SetSat maps Cmax→s, Cmid→(Cmid−Cmin)·s/(Cmax−Cmin), Cmin→0; per channel that
     # is (C−Cmin)·s/(Cmax−Cmin), which also covers ties.
-    n = c.min(axis=-1, keepdims=True)
-    span = c.max(axis=-1, keepdims=True) - n
+    n = _min3(c)
+    span = _max3(c) - n
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(span > 0, (c - n) * s / span, 0)
+        return np.where(span > 0, (c - n) * (s / span), np.float32(0))
 
 
 _NON_SEPARABLE = {
@@ -193,6 +211,55 @@ def composite_into(
     color = cs[..., :3] * (1 - a_b) + backdrop[..., :3] * (1 - a_s) + (a_s * a_b) * mixed
     backdrop[..., :3] = color
     backdrop[..., 3:4] = a_s + a_b * (1 - a_s)
+
+
+def blend_straight_into(
+    backdrop: np.ndarray, source: np.ndarray, alpha: np.ndarray, *, mode: str = "normal"
+) -> None:
+    """Blend a straight-colour source over a premultiplied backdrop, in place.
+
+    The W3C formula of `composite_into`, rearranged for layer pixels, which arrive
+    straight: with the blended source colour ``Cs' = (1 − ab)·Cs + ab·B(Cb, Cs)`` the
+    result is ``co = cb + as·(Cs' − cb)`` and ``ao = ab + as·(1 − ab)``: one update
+    ``D += as·(S − D)`` of all four channels with ``S = (Cs', 1)``. Working on whole
+    pixels keeps every array contiguous (strided 3-of-4-channel views are several
+    times slower); over an opaque backdrop ``Cs' = B(Cb, Cs)`` and nothing is divided.
+
+    Parameters
+    ----------
+    backdrop : (H, W, 4) float32 ndarray
+        Premultiplied RGBA, 0–1; overwritten with the result.
+    source : (H, W, 4) float32 ndarray
+        Straight colour in channels 0–2; channel 3 must hold 1. Broadcastable
+        (a solid colour may be ``(1, 1, 4)``); overwritten when ``mode`` is not normal.
+    alpha : (H, W, 1) float32 ndarray
+        Source coverage 0–1 (alpha × mask × opacity), broadcastable.
+    mode : BlendMode or str
+    """
+    mode = BlendMode(mode)
+    if mode is not BlendMode.normal:
+        ab = backdrop[..., 3:4]
+        opaque = bool(ab.min() >= 1.0)
+        if opaque:
+            cb = backdrop
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cb = np.where(ab > 0, backdrop / ab, np.float32(0))
+        cs = np.broadcast_to(source, backdrop.shape)
+        if mode in _SEPARABLE:
+            mixed = np.asarray(_SEPARABLE[mode](cb, cs), dtype=np.float32)
+        else:
+            mixed = np.empty(backdrop.shape, np.float32)
+            mixed[..., :3] = np.clip(_NON_SEPARABLE[mode](cb[..., :3], cs[..., :3]), 0, 1)
+        if not opaque:
+            mixed -= cs
+            mixed *= ab
+            mixed += cs
+        mixed[..., 3] = 1
+        source = mixed
+    update = source - backdrop
+    update *= alpha
+    backdrop += update
 
 
 def blend(

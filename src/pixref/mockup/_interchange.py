@@ -35,7 +35,12 @@ def to_layered(doc: Document, rasters: Mapping[str, Raster | None]) -> LayeredFi
             else:
                 out.append(
                     FileLayer(
-                        top=r.top, left=r.left, rgba=r.rgba, mask=r.mask, blend=item.blend, **common
+                        top=r.top,
+                        left=r.left,
+                        rgba=np.ascontiguousarray(r.rgba),
+                        mask=r.mask,
+                        blend=item.blend,
+                        **common,
                     )
                 )
         return tuple(out)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixref.mockup._adjust import adjust
-from pixref.mockup._blend import composite_into
+from pixref.mockup._blend import blend_straight_into, composite_into
 from pixref.mockup._convert import rgba2premul, to_float01, to_uint8, unpremultiply
 from pixref.mockup._document import Document, Group, Layer, color_rgba
 from pixref.mockup._errors import MockupError
@@ -100,9 +100,7 @@ def rasterize_layer(
     mask = rasterize_mask(layer.mask, pixels.shape[:2], images=mask_images)
     mask8 = None if mask is None else to_uint8(mask)
     try:
-        placed = warp(
-            np.ascontiguousarray(pixels), layer.transform, canvas, resample=resample, mask=mask8
-        )
+        placed = warp(pixels, layer.transform, canvas, resample=resample, mask=mask8)
     except ValueError as exc:
         raise MockupError(f"layer {layer.name!r}: {exc}") from None
     return None if placed is None else Raster(*placed)
@@ -134,11 +132,31 @@ def _composite(items, rasters, out) -> None:
             composite_into(out, inner, mode=item.blend, opacity=item.opacity)
             continue
         raster = rasters[item.name]
-        if raster is None:
+        if raster is not None:
+            _composite_raster(out, raster, mode=item.blend, opacity=item.opacity)
+
+
+#: Rows per strip: keeps every temporary a few MB, so it stays in cache and is reused.
+STRIP_ROWS = 64
+
+
+def _composite_raster(out: np.ndarray, raster: Raster, *, mode, opacity: float) -> None:
+    h, w = raster.rgba.shape[:2]
+    solid = raster.rgba.strides[:2] == (0, 0)  # a solid colour: one pixel stands for all
+    for r0 in range(0, h, STRIP_ROWS):
+        r1 = min(h, r0 + STRIP_ROWS)
+        rgba = raster.rgba[r0 : r0 + 1, :1] if solid else raster.rgba[r0:r1]
+        source = to_float01(rgba)
+        alpha = source[..., 3:4].copy()
+        if raster.mask is not None:
+            alpha = alpha * to_float01(raster.mask[r0:r1, :, None])
+        if opacity != 1.0:
+            alpha *= np.float32(opacity)
+        if not alpha.any():
             continue
-        h, w = raster.rgba.shape[:2]
-        region = out[raster.top : raster.top + h, raster.left : raster.left + w]
-        composite_into(region, raster.premul(), mode=item.blend, opacity=item.opacity)
+        source[..., 3] = 1
+        region = out[raster.top + r0 : raster.top + r1, raster.left : raster.left + w]
+        blend_straight_into(region, source, alpha, mode=mode)
 
 
 def composite_rasters(doc: Document, rasters: Mapping[str, Raster | None]) -> np.ndarray:

@@ -180,7 +180,7 @@ def warp(
     coeffs = tuple(back.flatten()[:8])
     size = (right - left, bottom - top)
     flt = _PIL_FILTER[Resample(resample)]
-    src = Image.fromarray(image, "RGBA").convert("RGBa")
+    src = Image.fromarray(np.ascontiguousarray(image), "RGBA").convert("RGBa")
     out = src.transform(size, Image.Transform.PERSPECTIVE, coeffs, flt).convert("RGBA")
     warped_mask = None
     if mask is not None:
@@ -204,4 +204,7 @@ def _shift(image, transform, canvas, mask):
         return None
     crop = (slice(top - y, bottom - y), slice(left - x, right - x))
     m = None if mask is None else np.ascontiguousarray(mask[crop])
-    return top, left, np.ascontiguousarray(image[crop]), m
+    out = image[crop]
+    if out.strides[:2] != (0, 0):  # a solid colour stays a broadcast view: no copy
+        out = np.ascontiguousarray(out)
+    return top, left, out, m
