@@ -13,7 +13,7 @@ import numpy as np
 
 from pixref.mockup._adjust import adjust
 from pixref.mockup._blend import blend_straight_into, composite_into
-from pixref.mockup._convert import rgba2premul, to_float01, to_uint8, unpremultiply
+from pixref.mockup._convert import premul2rgba, rgba2premul, to_float01, to_uint8
 from pixref.mockup._document import Document, Group, Layer, color_rgba
 from pixref.mockup._errors import MockupError
 from pixref.mockup._mask import rasterize_mask
@@ -196,4 +196,4 @@ def render(
         Straight-alpha sRGB.
     """
     rasters = rasterize(doc, sources, mask_images=mask_images)
-    return to_uint8(unpremultiply(composite_rasters(doc, rasters)))
+    return premul2rgba(composite_rasters(doc, rasters))

@@ -104,7 +104,8 @@ def homography(transform: Transform, size: tuple[int, int]) -> np.ndarray:
     sx, sy = transform.scale
     cx, cy = w * sx / 2, h * sy / 2
     t = math.radians(transform.rotate)
-    cos, sin = math.cos(t), math.sin(t)
+    # Snap float noise (sin 180° = 1.2e-16) so quarter turns land exactly on pixels.
+    cos, sin = (0.0 if abs(v) < 1e-12 else v for v in (math.cos(t), math.sin(t)))
     # Translate to (x, y) · rotate about the scaled centre · scale · flip.
     rot = np.array(
         [
@@ -172,6 +173,8 @@ def warp(
     if box is None:
         return None
     left, top, right, bottom = box
+    if transform.perspective is None and transform.rotate % 360 == 0:
+        return _resize(image, transform, box, resample, mask)
     # Output pixel (u, v) of the box is canvas (u + left, v + top); Pillow wants the
     # inverse map, normalised so its last coefficient is 1.
     offset = np.array([[1.0, 0.0, left], [0.0, 1.0, top], [0.0, 0.0, 1.0]])
@@ -187,6 +190,38 @@ def warp(
         m = Image.fromarray(mask, "L").transform(size, Image.Transform.PERSPECTIVE, coeffs, flt)
         warped_mask = np.asarray(m)
     return top, left, np.asarray(out), warped_mask
+
+
+def _resize(image, transform, box, resample, mask):
+    """Axis-aligned scaling through Pillow's separable ``resize`` (several times faster
+    than ``transform``, and antialiased when shrinking), with the same pixel mapping."""
+    if transform.flip_x:
+        image = image[:, ::-1]
+        mask = None if mask is None else mask[:, ::-1]
+    if transform.flip_y:
+        image = image[::-1]
+        mask = None if mask is None else mask[::-1]
+    left, top, right, bottom = box
+    sx, sy = transform.scale
+    # resize() wants its source box inside the image: pad with clear pixels, which is
+    # what transform() samples outside the source too.
+    pad = math.ceil(3 / min(sx, sy, 1.0)) + 1
+    src_box = (
+        (left - transform.x) / sx + pad,
+        (top - transform.y) / sy + pad,
+        (right - transform.x) / sx + pad,
+        (bottom - transform.y) / sy + pad,
+    )
+    size = (right - left, bottom - top)
+    flt = _PIL_FILTER[Resample(resample)]
+    padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)))
+    src = Image.fromarray(padded, "RGBA").convert("RGBa")
+    out = np.asarray(src.resize(size, flt, box=src_box).convert("RGBA"))
+    warped_mask = None
+    if mask is not None:
+        m = Image.fromarray(np.pad(mask, pad), "L")
+        warped_mask = np.asarray(m.resize(size, flt, box=src_box))
+    return top, left, out, warped_mask
 
 
 def _shift(image, transform, canvas, mask):
