@@ -44,6 +44,7 @@ def base(**layer):
         (base(visible=1), r"layer 'a': `visible` must be true or false"),
         (base(source={"path": "a.png", "color": "#fff"}), r"layer 'a' source: give exactly one"),
         (base(source={"color": "red"}), r"layer 'a' source: colour must be #rrggbb"),
+        (base(source={"path": "a.png", "size": [2, 2]}), r"`size` applies to colour sources"),
         (base(perspective=[[0, 0], [1, 0]]), r"layer 'a': `perspective` needs exactly 4"),
         (base(mask=[{"shape": "blob"}]), r"layer 'a' mask: `shape` must be one of rect"),
         (base(mask=[{"shape": "rect"}]), r"layer 'a' mask: a rect mask needs `points`"),

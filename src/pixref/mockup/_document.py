@@ -322,6 +322,8 @@ def _source(data: Any, where: str) -> Source:
                 and all(1 <= v <= MAX_SIDE for v in size)):  # fmt: skip
             c.fail(f"`size` must be [width, height] in pixels, got {_short(size)}")
         size = (size[0], size[1])
+        if color is None:
+            c.fail("`size` applies to colour sources only (an image has its own size)")
     return Source(path=path, library=library, color=color, size=size)
 
 
