@@ -80,6 +80,9 @@ def premul2rgba(premul: np.ndarray) -> np.ndarray:
     for r0 in range(0, premul.shape[0], 64):
         block = premul[r0 : r0 + 64]
         alpha = block[..., 3:4]
+        if alpha.min() >= 1.0:  # opaque: premultiplied is straight
+            out[r0 : r0 + 64] = to_uint8(block)
+            continue
         straight = block / np.where(alpha > 0, alpha, np.float32(1))
         straight[..., 3:4] = alpha
         out[r0 : r0 + 64] = to_uint8(straight)
