@@ -90,11 +90,13 @@ _SEPARABLE = {
 # ----------------------------------------------------------- non-separable (W3C 10.2)
 
 
-_LUM = np.array([0.3, 0.59, 0.11], np.float32)
+# A fourth weight of 0 lets the same code run on whole RGBA pixels (contiguous, fast),
+# where channel 3 is ignored and overwritten by the caller.
+_LUM = np.array([0.3, 0.59, 0.11, 0.0], np.float32)
 
 
 def _lum(c):
-    return (c @ _LUM)[..., None]
+    return (c @ _LUM[: c.shape[-1]])[..., None]
 
 
 def _min3(c):
@@ -249,8 +251,7 @@ def blend_straight_into(
         if mode in _SEPARABLE:
             mixed = np.asarray(_SEPARABLE[mode](cb, cs), dtype=np.float32)
         else:
-            mixed = np.empty(backdrop.shape, np.float32)
-            mixed[..., :3] = np.clip(_NON_SEPARABLE[mode](cb[..., :3], cs[..., :3]), 0, 1)
+            mixed = np.clip(_NON_SEPARABLE[mode](cb, cs), 0, 1).astype(np.float32, copy=False)
         if not opaque:
             mixed -= cs
             mixed *= ab
