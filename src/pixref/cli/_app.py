@@ -14,7 +14,6 @@ from pixref.cli._console import err_console
 from pixref.home import set_home
 from pixref.params import PixrefError
 
-
 # typer >= 0.26 ships its own copy of click; find its exception base either way.
 _CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 _PASS_THROUGH = (_CLICK_ERROR, typer.Exit, typer.Abort)
@@ -82,9 +81,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import generate, info, library, models, paths, pixel, pose
+    from pixref.cli import generate, info, library, mockup, models, paths, pixel, pose
 
-    for module in (generate, info, models, paths, library, pixel, pose):
+    for module in (generate, info, models, paths, library, pixel, pose, mockup):
         module.register(app)
 
 
