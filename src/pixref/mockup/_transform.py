@@ -180,14 +180,17 @@ def warp(
     offset = np.array([[1.0, 0.0, left], [0.0, 1.0, top], [0.0, 0.0, 1.0]])
     back = np.linalg.inv(matrix) @ offset
     back = back / back[2, 2]
-    coeffs = tuple(back.flatten()[:8])
+    # A rotation without perspective is affine: Pillow's affine path skips the
+    # per-pixel division of the perspective one.
+    kind = Image.Transform.AFFINE if transform.perspective is None else Image.Transform.PERSPECTIVE
+    coeffs = tuple(back.flatten()[: 6 if kind == Image.Transform.AFFINE else 8])
     size = (right - left, bottom - top)
     flt = _PIL_FILTER[Resample(resample)]
     src = Image.fromarray(np.ascontiguousarray(image), "RGBA").convert("RGBa")
-    out = src.transform(size, Image.Transform.PERSPECTIVE, coeffs, flt).convert("RGBA")
+    out = src.transform(size, kind, coeffs, flt).convert("RGBA")
     warped_mask = None
     if mask is not None:
-        m = Image.fromarray(mask, "L").transform(size, Image.Transform.PERSPECTIVE, coeffs, flt)
+        m = Image.fromarray(mask, "L").transform(size, kind, coeffs, flt)
         warped_mask = np.asarray(m)
     return top, left, np.asarray(out), warped_mask
 
