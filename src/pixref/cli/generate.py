@@ -510,17 +510,21 @@ def inpaint(
 def samplers_command(
     as_json: Annotated[bool, Opt("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List A1111 sampler names and schedule types pixref accepts."""
+    """List the A1111 sampler names and schedule types pixref runs."""
     import json
 
+    from pixref.engine.samplers import SAMPLER_SPECS
     from pixref.infotext import SAMPLERS, SCHEDULES
 
+    runs = [name for name in SAMPLERS if name in SAMPLER_SPECS]
+    read_only = [name for name in SAMPLERS if name not in SAMPLER_SPECS]
     if as_json:
-        data = {"samplers": list(SAMPLERS), "schedule_types": list(SCHEDULES)}
+        data = {"samplers": runs, "schedule_types": list(SCHEDULES), "read_only": read_only}
         console.print(json.dumps(data, indent=2), markup=False)
         return
-    console.print("samplers:       " + ", ".join(SAMPLERS), markup=False)
+    console.print("samplers:       " + ", ".join(runs), markup=False)
     console.print("schedule types: " + ", ".join(SCHEDULES), markup=False)
+    err_console.print("read from infotexts but not run yet: " + ", ".join(read_only))
 
 
 def register(app: typer.Typer) -> None:
