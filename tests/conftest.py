@@ -13,3 +13,14 @@ def shared_data():
     if not path.is_dir():
         pytest.skip("../shared/data is not beside this checkout")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _private_data_home(tmp_path_factory, monkeypatch):
+    """No test writes to the user's real data home (library, outputs, hash cache)."""
+    from pixref.home import set_home
+
+    monkeypatch.setenv("PIXREF_HOME", str(tmp_path_factory.mktemp("home")))
+    set_home(None)
+    yield
+    set_home(None)

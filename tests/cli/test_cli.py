@@ -2,7 +2,6 @@
 
 import json
 
-import click
 import pytest
 from PIL import Image
 from typer.main import get_command
@@ -16,11 +15,15 @@ from pixref.params import GenerationParams
 runner = CliRunner()
 
 
-def _all_command_paths(command: click.Command, prefix=()):
+def _all_command_paths(command, prefix=()):
     yield prefix
-    if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
-            yield from _all_command_paths(sub, (*prefix, name))
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _all_command_paths(sub, (*prefix, name))
+
+
+def test_every_command_is_listed():
+    paths = {" ".join(p) for p in _all_command_paths(get_command(app))}
+    assert {"info", "paths", "txt2img", "log search", "pixelize", "pose render"} <= paths
 
 
 @pytest.mark.parametrize("path", list(_all_command_paths(get_command(app))))
@@ -28,6 +31,12 @@ def test_every_command_has_help(path):
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage" in result.stdout
+
+
+def test_usage_errors_are_not_reported_as_bugs():
+    result = runner.invoke(app, ["txt2img", "x", "--size", "big"])
+    assert result.exit_code == 2
+    assert "WIDTHxHEIGHT" in result.output and "internal error" not in result.output
 
 
 def test_version():

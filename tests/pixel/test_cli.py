@@ -139,3 +139,51 @@ def test_snap_with_colours_writes_that_many_plus_transparent(tmp_path):
         assert im.mode == "P" and im.info.get("transparency") == 0
         used = set(np.unique(np.asarray(im)).tolist())
     assert 0 in used and len(used) == 5
+
+
+def test_pixelize_and_snap_are_logged_with_their_source(tmp_path):
+    import json as _json
+
+    from pixref.library import open_library
+
+    home = tmp_path / "home"
+    source = tmp_path / "ref.png"
+    Image.fromarray(
+        np.kron(np.arange(64, dtype=np.uint8).reshape(8, 8), np.ones((8, 8), np.uint8))
+    ).convert("RGB").save(source)
+    with open_library(home / "library.db") as lib:
+        source_id = lib.add(source, kind="import").id
+    runner = CliRunner()
+    r = runner.invoke(
+        app,
+        [
+            "--home",
+            str(home),
+            "pixelize",
+            str(source),
+            "-o",
+            str(tmp_path / "p.png"),
+            "--width",
+            "8",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        [
+            "--home",
+            str(home),
+            "snap",
+            str(source),
+            "-o",
+            str(tmp_path / "s.png"),
+            "--pixel-size",
+            "8",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    listed = _json.loads(runner.invoke(app, ["--home", str(home), "log", "list", "--json"]).stdout)
+    kinds = {e["kind"] for e in listed}
+    assert {"pixelized", "snapped"} <= kinds
+    shown = runner.invoke(app, ["--home", str(home), "log", "show", str(source_id)])
+    assert "pixelized_from" in shown.stdout and "snapped_from" in shown.stdout

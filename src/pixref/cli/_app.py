@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -15,17 +14,21 @@ from pixref.cli._console import err_console
 from pixref.home import set_home
 from pixref.params import PixrefError
 
+# typer >= 0.26 ships its own copy of click; find its exception base either way.
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_PASS_THROUGH = (_CLICK_ERROR, typer.Exit, typer.Abort)
+
 
 class _Group(TyperGroup):
     """Turns a `PixrefError` anywhere below into a one-line ``error:`` and exit 1."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except PixrefError as exc:
             err_console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort, typer.Exit, typer.Abort):
+        except _PASS_THROUGH:
             raise
         except BrokenPipeError:  # output piped into `head` and the like
             raise typer.Exit(0) from None
@@ -78,9 +81,9 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import generate, info, library, models, paths, pixel, pose, sweep
+    from pixref.cli import generate, info, library, mockup, models, paths, pixel, pose, sweep
 
-    for module in (generate, info, models, paths, library, pixel, pose, sweep):
+    for module in (generate, info, models, paths, library, pixel, pose, mockup, sweep):
         module.register(app)
 
 

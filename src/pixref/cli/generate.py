@@ -307,8 +307,15 @@ def txt2img(
 DenoiseOpt = Annotated[float | None, Opt("--denoise", help="Denoising strength 0-1 [0.75].")]
 
 
+MockupOpt = Annotated[
+    Path | None,
+    Opt("--mockup", help="Render this .pixmock.json as the init image (then no INIT argument).",
+        exists=True, dir_okay=False),
+]  # fmt: skip
+
+
 def img2img(
-    init: Annotated[Path, typer.Argument(help="Init image.")],
+    init: Annotated[Path | None, typer.Argument(help="Init image (omit with --mockup).")] = None,
     prompt: PromptArg = None, negative: NegativeOpt = None, steps: StepsOpt = None,
     sampler: SamplerOpt = None, schedule: ScheduleOpt = None, cfg: CfgOpt = None,
     seed: SeedOpt = None, variation_seed: VarSeedOpt = None,
@@ -317,13 +324,14 @@ def img2img(
     model: ModelOpt = None, models_dir: ModelsDirOpt = None, clip_skip: ClipSkipOpt = None,
     rng: RngOpt = None, ensd: EnsdOpt = None, source: FromOpt = None, output: OutOpt = None,
     device: DeviceOpt = None, quiet: QuietOpt = False, denoise: DenoiseOpt = None,
-    vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False,
+    vae: VaeOpt = None, allow_unsafe_pickle: UnsafeOpt = False, mockup: MockupOpt = None,
     refiner: RefinerOpt = None, refiner_switch: RefinerSwitchOpt = None,
     controlnet: ControlNetOpt = None, control_image: ControlImageOpt = None,
     control_weight: ControlWeightOpt = None, control_start: ControlStartOpt = None,
     control_end: ControlEndOpt = None, control_mode: ControlModeOpt = None,
 ) -> None:  # fmt: skip
     """Generate from an init image, as A1111's img2img tab does (size defaults to the image's)."""
+    init, prompt = _init_image(init, prompt, mockup)
     params = _common(
         source, prompt, negative, steps, sampler, schedule, cfg, seed, variation_seed,
         variation_strength, seed_resize_from, size, batch_size, batch_count, clip_skip, rng, ensd,
@@ -427,6 +435,24 @@ def _with_hires(params: GenerationParams, scale, resize, steps, denoise, upscale
     return params.replace(hires=replace(hires, **changes), denoising_strength=strength)
 
 
+def _init_image(init: Path | None, prompt: str | None, mockup: Path | None):
+    """With ``--mockup`` the first argument is the prompt and the render is the init image;
+    the render is logged as a mockup entry, so the generation links to it as its parent."""
+    if mockup is None:
+        if init is None:
+            raise typer.BadParameter("give an init image, or --mockup DOC.pixmock.json")
+        return init, prompt
+    if init is not None and prompt is not None:
+        raise typer.BadParameter("give either an init image or --mockup, not both")
+    from pixref.cli.mockup import render_to_png
+
+    name = mockup.name.removesuffix(".json").removesuffix(".pixmock")
+    rendered = paths().outputs / "mockups" / f"{name}.png"
+    render_to_png(mockup, rendered)
+    err_console.print(f"mockup rendered to {escape(str(rendered))}")
+    return rendered, (str(init) if init is not None else prompt)
+
+
 def _img2img_defaults(params, init: Path, size: str | None, denoise: float | None):
     strength = denoise if denoise is not None else (params.denoising_strength or 0.75)
     params = params.replace(denoising_strength=strength)
@@ -484,17 +510,21 @@ def inpaint(
 def samplers_command(
     as_json: Annotated[bool, Opt("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List A1111 sampler names and schedule types pixref accepts."""
+    """List the A1111 sampler names and schedule types pixref runs."""
     import json
 
+    from pixref.engine.samplers import SAMPLER_SPECS
     from pixref.infotext import SAMPLERS, SCHEDULES
 
+    runs = [name for name in SAMPLERS if name in SAMPLER_SPECS]
+    read_only = [name for name in SAMPLERS if name not in SAMPLER_SPECS]
     if as_json:
-        data = {"samplers": list(SAMPLERS), "schedule_types": list(SCHEDULES)}
+        data = {"samplers": runs, "schedule_types": list(SCHEDULES), "read_only": read_only}
         console.print(json.dumps(data, indent=2), markup=False)
         return
-    console.print("samplers:       " + ", ".join(SAMPLERS), markup=False)
+    console.print("samplers:       " + ", ".join(runs), markup=False)
     console.print("schedule types: " + ", ".join(SCHEDULES), markup=False)
+    err_console.print("read from infotexts but not run yet: " + ", ".join(read_only))
 
 
 def register(app: typer.Typer) -> None:

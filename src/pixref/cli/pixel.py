@@ -192,6 +192,21 @@ def pixelize_command(
         write_palette(export_palette, palette_source.palette)
         results.append({"palette": str(export_palette)})
     _print_results(results, as_json)
+    _log(input_path, [Path(r["files"][0]) for r in results if "files" in r], "pixelized")
+
+
+def _log(source: Path, outputs: list[Path], kind: str) -> None:
+    """Record the 1x results in the library, linked to the source when it is logged."""
+    from pixref.library import open_library, record_derived
+    from pixref.params import PixrefError
+
+    try:
+        with open_library() as lib:
+            for output in outputs:
+                entry = record_derived(lib, output, source=source, kind=kind)
+                err_console.print(f"logged as #{entry.id}")
+    except PixrefError as exc:
+        err_console.print(f"warning: not logged in the library: {escape(str(exc))}")
 
 
 def _summary(art: IndexedImage, files: list[Path]) -> dict:
@@ -290,6 +305,7 @@ def snap_command(
         files = _write_outputs(
             output, indexed, record=record, preview_scale=preview_scale, aseprite=False
         )
+    _log(input_path, files[:1], "snapped")
     report = {
         "width": cols,
         "height": rows,

@@ -4,7 +4,9 @@ Reads as A1111's processing does, as a numbered recipe: 1. check, 2. encode
 prompt, 3. sigmas, 4. initial latents, 5. loop, 6. decode, 7. infotext. Modes
 differ only in steps 3, 4 and 6 (where the loop starts, what it starts from,
 and what is pasted back), so they combine freely with variation seeds, prompt
-editing, AND, and (later) ControlNet and the refiner switch.
+editing, AND, LoRAs, ControlNet units, the refiner switch and hires fix (a
+second `_Pass`). Longer than the house's 400 lines because inpainting's
+preparation and paste-back belong with the recipe that uses them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from pixref.engine._images import (
 )
 from pixref.engine._lora import Lora, check_loras, loras_applied
 from pixref.engine._refiner import Refiner
+from pixref.engine._vae import to_images as _to_images
+from pixref.engine._vae import to_latent as _to_latent
 from pixref.engine.models import configure_vae_tiling
 from pixref.engine.samplers import records_ensd
 from pixref.infotext import format_infotext
@@ -121,23 +125,6 @@ def check_inputs(
 
 
 # 6. decode and paste back --------------------------------------------------------------------
-
-
-def _to_latent(models: adapters.Models, image: Image.Image) -> torch.Tensor:
-    array = np.asarray(image.convert("RGB"), dtype=np.float32) / 127.5 - 1
-    pixels = torch.from_numpy(array).permute(2, 0, 1)[None].to(models.device, models.vae.dtype)
-    with torch.no_grad():
-        # The distribution's mode: deterministic, where A1111 samples (std ~1e-3 of the mean).
-        latent = models.vae.encode(pixels).latent_dist.mode()
-    return latent.float() * models.vae.config.scaling_factor
-
-
-def _to_images(models: adapters.Models, latents: torch.Tensor) -> list[Image.Image]:
-    with torch.no_grad():
-        scaled = latents.to(models.vae.dtype) / models.vae.config.scaling_factor
-        pixels = models.vae.decode(scaled).sample.float()
-    pixels = ((pixels + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-    return [Image.fromarray(p.permute(1, 2, 0).cpu().numpy()) for p in pixels]
 
 
 @dataclass

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from pixref.engine._vae import to_images, to_latent
 from pixref.params import GenerationParams, Hires, PixrefError
 
 #: A1111's latent upscale modes: name -> (torch interpolation mode, antialias).
@@ -74,8 +75,6 @@ class HiresPlan:
 
     def upscale(self, models, latents: torch.Tensor) -> torch.Tensor:
         """The first pass's latents at the second pass's size."""
-        from pixref.engine._generate import _to_images, _to_latent
-
         up_w, up_h = self.upscale_size
         name = self.hires.upscaler or "Latent"
         if name in LATENT_UPSCALERS:
@@ -85,9 +84,9 @@ class HiresPlan:
             )
         else:
             images = [
-                im.resize((up_w, up_h), PIXEL_UPSCALERS[name]) for im in _to_images(models, latents)
+                im.resize((up_w, up_h), PIXEL_UPSCALERS[name]) for im in to_images(models, latents)
             ]
-            out = torch.cat([_to_latent(models, im) for im in images])
+            out = torch.cat([to_latent(models, im) for im in images])
         crop_x, crop_y = (up_w - self.size[0]) // 8, (up_h - self.size[1]) // 8
         h, w = out.shape[-2:]
         return out[:, :, crop_y // 2 : h - (crop_y + 1) // 2, crop_x // 2 : w - (crop_x + 1) // 2]

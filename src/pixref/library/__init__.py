@@ -25,7 +25,7 @@ from pixref.library._import import ImportReport, find_images, import_folders
 from pixref.library._library import CheckReport, Library, open_library, parse_id
 from pixref.library._query import Query, Range, parse_range, parse_size
 from pixref.library._recall import txt2img_command, unsupported_flags
-from pixref.library._record import find_image, record_generation
+from pixref.library._record import find_image, record_derived, record_generation
 
 __all__ = [
     "Change",
@@ -50,6 +50,7 @@ __all__ = [
     "parse_id",
     "parse_range",
     "parse_size",
+    "record_derived",
     "record_generation",
     "similar",
     "txt2img_command",

@@ -58,3 +58,17 @@ def record_generation(
         parents=parents,
         source_path=source_path,
     )
+
+
+def record_derived(
+    lib: Library, image: str | os.PathLike[str], *, source: str | os.PathLike[str], kind: str
+) -> Entry:
+    """Log a pixelized or snapped image, linked to its source when the source is logged.
+
+    ``kind`` is `Kind.pixelized` or `Kind.snapped`; the link is ``pixelized_from`` or
+    ``snapped_from``.
+    """
+    relation = Relation.snapped_from if kind == Kind.snapped else Relation.pixelized_from
+    parent = find_image(lib, source)
+    parents = {parent: relation} if parent is not None else {}
+    return lib.add(image, kind=kind, parents=parents, source_path=str(image))
