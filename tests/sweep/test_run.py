@@ -175,3 +175,46 @@ def test_interrupted_sweep_says_how_to_resume(tmp_path, tiny_sd1, private_home, 
     result = runner.invoke(app, ["--home", str(private_home), *args, "-o", str(tmp_path / "g.png")])
     assert result.exit_code == 130
     assert "interrupted after 0 of 2 cells" in result.stderr and "--resume" in result.stderr
+
+
+def test_lora_weight_axis_changes_the_image(tmp_path, tiny_sd1):
+    from safetensors.torch import save_file
+
+    from pixref.engine import load_models
+    from tests.engine.test_lora import kohya_lora
+
+    models = load_models(tiny_sd1, device="cpu")
+    lora_dir = tmp_path / "models" / "Lora"
+    lora_dir.mkdir(parents=True)
+    save_file(kohya_lora(models.unet, models.text_encoders[0]), lora_dir / "pixelart.safetensors")
+    base = GenerationParams(prompt="a knight <lora:pixelart:0.5>", steps=2, width=64, height=64,
+                            seed=9, model=str(tiny_sd1))  # fmt: skip
+    plan = plan_sweep(base, ["lora weight=0,1"])
+    result = run_sweep(plan, tmp_path / "g.png", models_dir=tmp_path / "models", record=False,
+                       device="cpu")  # fmt: skip
+    zero, one = result.cells["x00-y00-z00"], result.cells["x01-y00-z00"]
+    assert np.abs(pixels(zero).astype(int) - pixels(one).astype(int)).mean() > 1
+    meta = read_metadata(one)
+    assert meta.params.prompt == "a knight <lora:pixelart:1>"
+    assert [name for name, _ in meta.params.lora_hashes] == ["pixelart"]
+
+
+def test_controlnet_weight_axis_sets_the_unit_weight(tmp_path, tiny_sd1):
+    from PIL import ImageDraw
+
+    from pixref.engine import ControlInput, load_models
+    from pixref.params import ControlNetUnit
+    from tests.engine.test_controlnet import _random_controlnet
+
+    models = load_models(tiny_sd1, device="cpu")
+    pose = Image.new("RGB", (64, 64))
+    ImageDraw.Draw(pose).line((10, 5, 50, 60), fill=(255, 0, 85), width=6)
+    control = ControlInput(_random_controlnet(models.unet, 1), pose, ControlNetUnit())
+    base = GenerationParams(prompt="a knight", steps=2, width=64, height=64, seed=9,
+                            model=str(tiny_sd1), controlnets=(ControlNetUnit(),))  # fmt: skip
+    plan = plan_sweep(base, ["controlnet weight=0,1"])
+    result = run_sweep(plan, tmp_path / "g.png", controls=[control], record=False, device="cpu")
+    zero, one = result.cells["x00-y00-z00"], result.cells["x01-y00-z00"]
+    assert np.abs(pixels(zero).astype(int) - pixels(one).astype(int)).mean() > 1
+    assert [u.weight for u in read_metadata(zero).params.controlnets] == [0]
+    assert [u.weight for u in read_metadata(one).params.controlnets] == [1]
