@@ -280,16 +280,19 @@ def _open_sweep(plan, state, record, warnings, grid) -> int | None:
 
 
 def _finished(path: Path, params: GenerationParams) -> bool:
-    """A cell file from an earlier run counts when it reads back with this cell's seed."""
+    """A cell file from an earlier run counts when its infotext reads back as this cell."""
     try:
         meta = read_metadata(path)
     except (PixrefError, OSError):
         return False
-    return (
-        meta.params is not None
-        and meta.params.seed == params.seed
-        and (meta.params.prompt == params.prompt)
-    )
+    if meta.params is None:
+        return False
+    return all(getattr(meta.params, name) == getattr(params, name) for name in _RESUME_FIELDS)
+
+
+#: The fields an infotext round-trips exactly, compared when resuming.
+_RESUME_FIELDS = ("prompt", "negative_prompt", "seed", "steps", "cfg_scale", "sampler",
+                  "width", "height", "clip_skip", "variation_strength")  # fmt: skip
 
 
 def _record(plan, cell, path, q, text, sweep_id, warnings) -> int | None:
