@@ -218,3 +218,33 @@ def test_controlnet_weight_axis_sets_the_unit_weight(tmp_path, tiny_sd1):
     assert np.abs(pixels(zero).astype(int) - pixels(one).astype(int)).mean() > 1
     assert [u.weight for u in read_metadata(zero).params.controlnets] == [0]
     assert [u.weight for u in read_metadata(one).params.controlnets] == [1]
+
+
+def test_from_an_a1111_xyz_grid(tmp_path, tiny_sd1, private_home):
+    from pixref.metadata import save_png
+
+    grid = tmp_path / "a1111-grid.png"
+    text = ("a fox\nSteps: 2, Sampler: Euler a, CFG scale: 3, Seed: 4, Size: 64x64, "
+            'Script: X/Y/Z plot, X Type: CFG Scale, X Values: "3,5"')  # fmt: skip
+    save_png(Image.new("RGB", (64, 64)), grid, infotext=text)
+    out = tmp_path / "again.png"
+    args = ["sweep", "--from", str(grid), "--model", str(tiny_sd1), "-o", str(out), "--no-log"]
+    result = runner.invoke(app, ["--home", str(private_home), *args])
+    assert result.exit_code == 0, result.output
+    cells = [read_metadata(cells_folder(out) / f"x0{i}-y00-z00.png").params for i in (0, 1)]
+    assert [(q.cfg_scale, q.seed, q.prompt) for q in cells] == [(3, 4, "a fox"), (5, 4, "a fox")]
+    assert "Script" not in dict(cells[0].extra)
+
+
+def test_resume_remakes_a_cell_whose_file_differs(tmp_path, tiny_sd1, counted):
+    import shutil
+
+    base = GenerationParams(prompt="a fox", steps=1, width=64, height=64, model=str(tiny_sd1))
+    plan = plan_sweep(base.replace(seed=3), ["cfg=3,5"])
+    first = run_sweep(plan, tmp_path / "g.png", batch_size=1, record=False, device="cpu")
+    # put cell x00's file (CFG 3) where cell x01 (CFG 5) belongs
+    shutil.copy(first.cells["x00-y00-z00"], first.cells["x01-y00-z00"])
+    counted.clear()
+    again = run_sweep(plan, tmp_path / "g.png", resume=True, record=False, device="cpu")
+    assert (again.generated, again.skipped, counted) == (1, 1, [1])
+    assert read_metadata(again.cells["x01-y00-z00"]).params.cfg_scale == 5
