@@ -66,8 +66,10 @@ def test_weight_zero_equals_no_lora_and_lora_changes_the_image(setup):
     strong = run(models, models_dir, "a knight <lora:pixelart:1>")
     assert np.abs(pixels(zero) - pixels(plain)).max() <= 1
     assert np.abs(pixels(strong) - pixels(plain)).mean() > 1
-    # Unloaded afterwards: the cached model is as it was.
+    # Unloaded afterwards: the cached model is as it was, module for module.
     assert np.array_equal(pixels(run(models, models_dir, "a knight")), pixels(plain))
+    assert not any("base_layer" in key for key in models.unet.state_dict())
+    assert not any("lora" in key for key in models.text_encoders[0].state_dict())
 
 
 def test_lora_hash_recorded_as_a1111(setup):

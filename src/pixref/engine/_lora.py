@@ -111,13 +111,14 @@ def loras_applied(models: Models, loras: Sequence[Lora]) -> Iterator[None]:
 
 
 def _remove(models: Models, names: list[str]) -> None:
+    """Take every LoRA layer out again, so the cached modules are exactly as loaded."""
     from diffusers.loaders.lora_base import recurse_remove_peft_layers
 
     if names:
         models.unet.delete_adapters(names)
-    for encoder in models.text_encoders:
-        recurse_remove_peft_layers(encoder)
-        # transformers keeps the adapters' configs beside the layers; forget them too.
-        encoder.__dict__.pop("peft_config", None)
-        if getattr(encoder, "_hf_peft_config_loaded", False):
-            encoder._hf_peft_config_loaded = False
+    for module in (models.unet, *models.text_encoders):
+        # delete_adapters leaves peft's wrapper layers (``to_k.base_layer``) behind.
+        recurse_remove_peft_layers(module)
+        module.__dict__.pop("peft_config", None)
+        if getattr(module, "_hf_peft_config_loaded", False):
+            module._hf_peft_config_loaded = False
