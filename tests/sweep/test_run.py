@@ -72,6 +72,14 @@ def test_3x2_sweep_logs_6_cells_differing_exactly_by_the_axes(tmp_path, tiny_sd1
     assert "X Type: CFG Scale" in meta.infotext
     cell = read_metadata(cells_folder(grid) / "x02-y01-z00.png").params
     assert (cell.cfg_scale, cell.seed) == (7, 2)
+    # `pixref log show sweep:ID` lists the cells with their axis values.
+    shown = runner.invoke(app, ["--home", str(private_home), "log", "show", "sweep:1", "--json"])
+    assert shown.exit_code == 0, shown.output
+    shown_cells = json.loads(shown.stdout)["cells"]
+    assert sorted(c[0] for c in shown_cells) == sorted(e.id for e in entries)
+    assert "log show sweep:1" in result.stderr
+    missing = runner.invoke(app, ["--home", str(private_home), "log", "show", "sweep:99"])
+    assert missing.exit_code == 1 and "no sweep #99" in missing.stderr
 
 
 def test_batching_gives_the_same_pixels_as_one_by_one(tmp_path, tiny_sd1, counted):

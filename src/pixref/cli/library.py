@@ -190,8 +190,14 @@ def search_command(
     out.print(_table(entries))
 
 
-def show_command(ref: Annotated[str, typer.Argument(help="Entry id.")], as_json: JsonOpt = False):
-    """Show one entry: parameters, infotext, lineage, tags, note."""
+def show_command(
+    ref: Annotated[str, typer.Argument(help="Entry id, or sweep:ID for a sweep.")],
+    as_json: JsonOpt = False,
+):
+    """Show one entry (parameters, infotext, lineage, tags, note) or one sweep's cells."""
+    if ref.lower().startswith("sweep:"):
+        _show_sweep(ref.split(":", 1)[1], as_json)
+        return
     with _library() as lib:
         e = lib.get(ref)
         parents, children, sweep = lib.parents(e.id), lib.children(e.id), lib.sweep_of(e.id)
@@ -242,6 +248,25 @@ def show_command(ref: Annotated[str, typer.Argument(help="Entry id.")], as_json:
         for k, v in e.params.to_dict().items():
             if k != "version_record":
                 out.print(f"  {k}: {json.dumps(v, ensure_ascii=False)}", markup=False)
+
+
+def _show_sweep(ref: str, as_json: bool) -> None:
+    if not ref.lstrip("#").isdigit():
+        raise LibraryError(f"`sweep:{ref}` is not a sweep id; use e.g. `pixref log show sweep:3`")
+    with _library() as lib:
+        sweep = lib.sweep(int(ref.lstrip("#")))
+    if sweep is None:
+        raise LibraryError(
+            f"no sweep #{ref.lstrip('#')} in the library; `pixref log list` shows entries"
+        )
+    if as_json:
+        _print_json(sweep)
+        return
+    console.print(f"[bold]sweep #{sweep['id']}[/bold] {escape(sweep['name'])}")
+    for axis in sweep["axes"]:
+        console.print(f"axis:    {escape(json.dumps(axis, ensure_ascii=False))}")
+    for entry_id, values in sweep["cells"]:
+        console.print(f"#{entry_id}  {escape(json.dumps(values, ensure_ascii=False))}")
 
 
 def tag_command(

@@ -205,7 +205,7 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
         first = min(result.entries)
         err_console.print(
             f"logged as sweep #{result.sweep_id}: {len(result.entries)} cells from #{first}; "
-            f"`pixref log tree {first}` lists them",
+            f"`pixref log show sweep:{result.sweep_id}` lists them",
             highlight=False,
         )
     for path in result.grids:

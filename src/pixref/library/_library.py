@@ -442,22 +442,30 @@ class Library:
     def sweep_of(self, entry_id: int) -> dict[str, Any] | None:
         """``{"id", "name", "axes", "values", "cells"}`` of the sweep holding this entry."""
         row = self.store.fetchone(
-            "SELECT s.id, s.name, s.axes_json, c.axis_values_json FROM sweep_cells c"
-            " JOIN sweeps s ON s.id = c.sweep_id WHERE c.entry_id = ? LIMIT 1",
+            "SELECT sweep_id, axis_values_json FROM sweep_cells WHERE entry_id = ? LIMIT 1",
             (entry_id,),
+        )
+        if row is None:
+            return None
+        found = self.sweep(int(row[0]))
+        return None if found is None else {**found, "values": json.loads(row[1])}
+
+    def sweep(self, sweep_id: int) -> dict[str, Any] | None:
+        """``{"id", "name", "axes", "cells"}`` of a sweep (cells: ``(entry id, values)``)."""
+        row = self.store.fetchone(
+            "SELECT id, name, axes_json FROM sweeps WHERE id = ?", (sweep_id,)
         )
         if row is None:
             return None
         cells = self.store.fetchall(
             "SELECT entry_id, axis_values_json FROM sweep_cells WHERE sweep_id = ?"
             " ORDER BY entry_id",
-            (row[0],),
+            (sweep_id,),
         )
         return {
             "id": int(row[0]),
             "name": row[1],
             "axes": json.loads(row[2]),
-            "values": json.loads(row[3]),
             "cells": [(int(c[0]), json.loads(c[1])) for c in cells],
         }
 
