@@ -1,27 +1,21 @@
 """The engine CLI records what it makes (with a stand-in engine: no torch, no model)."""
 
 import json
-import sys
-import types
 from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-import pixref
 from pixref.cli import app
 from pixref.infotext import format_infotext
 from pixref.library import open_library
+from tests.stand_in_engine import install_stand_in_engine
 
 
 @pytest.fixture
 def fake_engine(monkeypatch):
     calls = []
-    fake = types.ModuleType("pixref.engine")
-    fake.load_models = lambda *a, **k: SimpleNamespace(name="stand-in")
-    fake.resolve_loras = lambda *a, **k: ()
-    fake.load_embeddings = lambda *a, **k: {}
 
     def generate(params, models, init_image=None, mask=None, on_step=None, **extra_networks):
         calls.append(params)
@@ -31,9 +25,7 @@ def fake_engine(monkeypatch):
             images=images, params=qs, warnings=(), infotexts=[format_infotext(q) for q in qs]
         )
 
-    fake.generate = generate
-    monkeypatch.setitem(sys.modules, "pixref.engine", fake)
-    monkeypatch.setattr(pixref, "engine", fake, raising=False)
+    install_stand_in_engine(monkeypatch, generate)
     return calls
 
 

@@ -1,8 +1,6 @@
 """``pixref mockup ...`` and ``pixref img2img --mockup`` through typer's CliRunner."""
 
 import json
-import sys
-import types
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,11 +8,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-import pixref
 from pixref.cli import app
 from pixref.infotext import format_infotext
 from pixref.library import open_library
 from pixref.mockup.io import read_document, render_file
+from tests.stand_in_engine import install_stand_in_engine
 
 
 def run(home, *args):
@@ -157,14 +155,9 @@ def test_usage_errors_exit_2(tmp_path, workdir):
     assert r.exit_code == 2 and "exactly one of" in r.stderr
 
 
-# Copied from tests.library.test_hooks.fake_engine (no torch, no model).
 @pytest.fixture
 def fake_engine(monkeypatch):
     calls = []
-    fake = types.ModuleType("pixref.engine")
-    fake.load_models = lambda *a, **k: SimpleNamespace(name="stand-in")
-    fake.resolve_loras = lambda *a, **k: ()
-    fake.load_embeddings = lambda *a, **k: {}
 
     def generate(params, models, init_image=None, mask=None, on_step=None, **extra_networks):
         calls.append((params, init_image))
@@ -173,9 +166,7 @@ def fake_engine(monkeypatch):
             images=images, params=[params], warnings=(), infotexts=[format_infotext(params)]
         )
 
-    fake.generate = generate
-    monkeypatch.setitem(sys.modules, "pixref.engine", fake)
-    monkeypatch.setattr(pixref, "engine", fake, raising=False)
+    install_stand_in_engine(monkeypatch, generate)
     return calls
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pixref.cli._console import console, err_console
 from pixref.home import paths
 from pixref.infotext import InfotextError, parse_infotext
-from pixref.metadata import MetadataError, read_metadata, save_png
+from pixref.metadata import MetadataError, read_metadata
 from pixref.params import GenerationParams, Hires, Inpaint, PixrefError
 
 Opt = typer.Option
@@ -55,26 +54,6 @@ def _changes(**options: object) -> dict[str, object]:
     return {key: value for key, value in options.items() if value is not None}
 
 
-def _output_paths(out: Path | None, count: int, seeds: list[int], kind: str) -> list[Path]:
-    """Where images go: ``-o FILE`` (one image), ``-o DIR``, or A1111's outputs layout."""
-    if out is not None and (out.suffix.lower() == ".png") and count == 1:
-        return [out]
-    if out is not None and out.suffix.lower() == ".png":
-        return [out.with_name(f"{out.stem}-{i:02d}.png") for i in range(count)]
-    folder = (
-        out if out is not None else paths().outputs / f"{kind}-images" / date.today().isoformat()
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    start = _next_counter(folder)
-    # A1111's default file name pattern: "<counter:05>-<seed>.png".
-    return [folder / f"{start + i:05d}-{seed}.png" for i, seed in enumerate(seeds)]
-
-
-def _next_counter(folder: Path) -> int:
-    numbers = [int(p.name[:5]) for p in folder.glob("*.png") if p.name[:5].isdigit()]
-    return max(numbers, default=-1) + 1
-
-
 def _run(
     params: GenerationParams,
     *,
@@ -97,15 +76,12 @@ def _run(
     else:
         units = []
 
-    models = engine.load_models(
-        model or params.model, models_dir=models_dir, device=device, **(load_options or {})
-    )
-    refiner = None
-    if params.refiner and params.refiner_switch_at is not None:
-        refiner = engine.load_models(params.refiner, models_dir=models_dir, device=device)
+    cache = engine.ModelCache(models_dir, device, load_options)
+    models = cache.checkpoint(params, model)
+    refiner = cache.refiner(params)
     loras = engine.resolve_loras(params.prompt, models_dir=models_dir)
-    control_inputs = _load_controls(engine, units, models, models_dir, device)
-    embeddings = engine.load_embeddings(models, models_dir=models_dir)
+    control_inputs = _load_controls(engine, units, models, cache)
+    embeddings = cache.embeddings(models)
     init = _open_image(init_image) if init_image is not None else None
     mask_image = _open_image(mask) if mask is not None else None
     total = params.steps * params.batch_size * params.batch_count
@@ -130,34 +106,20 @@ def _run(
         )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
-    targets = _output_paths(out, len(result.images), [q.seed for q in result.params], kind)
-    for image, text, target in zip(result.images, result.infotexts, targets, strict=True):
-        save_png(image, target, infotext=text)
+    from pixref.library import save_outputs
+
+    saved = save_outputs(
+        result.images, result.params, result.infotexts, kind=kind, out=out,
+        init_image=init_image, inpaint=mask is not None, variation_of=source,
+    )  # fmt: skip
+    for target in saved.paths:
         console.print(str(target), markup=False)
-    _log(targets, result, init_image=init_image, inpaint=mask is not None, source=source)
-
-
-def _log(targets, result, *, init_image, inpaint: bool, source: str | None) -> None:
-    """Record each saved image in the library; a library problem never loses an image."""
-    from pixref.library import open_library, record_generation
-
-    try:
-        with open_library() as lib:
-            for target, q, text in zip(targets, result.params, result.infotexts, strict=True):
-                entry = record_generation(
-                    lib,
-                    target,
-                    params=q,
-                    infotext=text,
-                    init_image=init_image,
-                    inpaint=inpaint,
-                    variation_of=source,
-                    source_path=str(target),
-                )
-                err_console.print(f"logged as #{entry.id}")
-    except PixrefError as exc:
+    for entry_id in saved.entry_ids:
+        if entry_id is not None:
+            err_console.print(f"logged as #{entry_id}")
+    if saved.log_error:
         err_console.print(
-            f"[yellow]warning:[/yellow] not logged in the library: {escape(str(exc))}; "
+            f"[yellow]warning:[/yellow] not logged in the library: {escape(saved.log_error)}; "
             "`pixref log import` can add the images later"
         )
 
@@ -392,14 +354,12 @@ def _control_units(params, models, images, weights, starts, ends, modes):
     return params.replace(controlnets=()), units
 
 
-def _load_controls(engine, units, models, models_dir, device):
-    from pixref.engine.models import check_controlnet_arch, load_controlnet
+def _load_controls(engine, units, models, cache):
     from pixref.pose import read_pose, render_pose
 
     inputs = []
     for model, image_path, unit in units:
-        controlnet = load_controlnet(model, models_dir=models_dir, device=device)
-        check_controlnet_arch(controlnet, models)
+        controlnet = cache.controlnet(model, models)
         if image_path.suffix.lower() == ".json":
             from PIL import Image
 

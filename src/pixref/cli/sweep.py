@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pixref.cli import generate as g
 from pixref.cli._console import console, err_console
 from pixref.home import paths
+from pixref.library import next_counter
 
 Opt = typer.Option
 
@@ -56,7 +57,7 @@ def _source_sweep(source: str | None) -> dict | None:
 def _default_grid() -> Path:
     folder = paths().outputs / "txt2img-grids" / date.today().isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{g._next_counter(folder):05d}-xyz_grid.png"
+    return folder / f"{next_counter(folder):05d}-xyz_grid.png"
 
 
 def sweep(

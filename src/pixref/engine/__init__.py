@@ -7,6 +7,7 @@ Importing this package is cheap; torch loads when a torch-side name is first use
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pixref.engine._cache import ModelCache
     from pixref.engine._controlnet import ControlInput, ControlNetError
     from pixref.engine._embeddings import Embedding, load_embeddings
     from pixref.engine._generate import (
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from pixref.engine._lora import Lora, resolve_loras
 
 _LAZY = {
+    "ModelCache": "pixref.engine._cache",
     "GenerationError": "pixref.engine._generate",
     "Interrupted": "pixref.engine._generate",
     "Result": "pixref.engine._generate",
@@ -47,6 +49,7 @@ __all__ = [
     "StepEvent",
     "generate",
     "load_models",
+    "ModelCache",
 ]
 
 

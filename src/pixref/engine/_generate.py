@@ -49,17 +49,32 @@ class GenerationError(PixrefError):
 
 
 class Interrupted(PixrefError):
-    """The generation was stopped between steps; nothing was written."""
+    """The generation was stopped between steps; nothing was written.
+
+    ``partial`` holds the batches finished before the stop (possibly none), so a
+    caller may keep them as A1111's API returns what was made before Interrupt.
+    """
+
+    partial: Result | None = None
+
+
+class _Skipped(Exception):
+    """``should_skip()`` abandoned the current batch (A1111's Skip)."""
 
 
 @dataclass(frozen=True)
 class StepEvent:
-    """Progress of one sampling step (``step`` counts from 1 to ``total``)."""
+    """Progress of one sampling step (``step`` counts from 1 to ``total``).
+
+    ``denoised`` is the sampler's current estimate of the clean latents
+    ``(batch, C, H/8, W/8)``, for live previews; treat it as read-only.
+    """
 
     step: int
     total: int
     image_index: int
     batch_total: int
+    denoised: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +208,7 @@ def generate(
     mask: Image.Image | None = None,
     on_step: Callable[[StepEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    should_skip: Callable[[], bool] | None = None,
     loras: Sequence[Lora] = (),
     embeddings: Mapping[str, Embedding] | None = None,
     refiner: adapters.Models | None = None,
@@ -207,6 +223,9 @@ def generate(
     textual-inversion words the prompts may use. ``refiner`` (loaded like
     ``models``) takes over at ``params.refiner_switch_at``. ``controlnets`` are
     the ControlNet units (model, control image, settings), acting in every pass.
+    ``should_skip()`` is asked between steps as ``should_stop()`` is; True abandons
+    the current batch (no image is made of it) and goes on with the next, as
+    A1111's Skip does.
 
     Raises
     ------
@@ -221,8 +240,9 @@ def generate(
     check_controlnets(controlnets, models.unet)
     refiner_stage = Refiner(refiner, models) if refiner is not None else None
     extras = _Extras(tuple(loras), dict(embeddings or {}), refiner_stage, tuple(controlnets))
+    stops = _Stops(should_stop, should_skip)
     with loras_applied(models, loras):
-        return _generate(params, models, job, init_image, mask, on_step, should_stop, extras)
+        return _generate(params, models, job, init_image, mask, on_step, stops, extras)
 
 
 @dataclass(frozen=True)
@@ -246,9 +266,15 @@ class _Extras:
         return {"lora_hashes": lora_hashes, "extra": extra, "controlnets": units}
 
 
-def _generate(params, models, job, init_image, mask, on_step, should_stop, extras) -> Result:
+@dataclass(frozen=True)
+class _Stops:
+    should_stop: Callable[[], bool] | None
+    should_skip: Callable[[], bool] | None
+
+
+def _generate(params, models, job, init_image, mask, on_step, stops, extras) -> Result:
     try:
-        return _run(params, models, job, init_image, mask, on_step, should_stop, extras)
+        return _run(params, models, job, init_image, mask, on_step, stops, extras)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         raise GenerationError(
@@ -257,7 +283,7 @@ def _generate(params, models, job, init_image, mask, on_step, should_stop, extra
         ) from None
 
 
-def _run(params, models, job, init_image, mask, on_step, should_stop, extras) -> Result:
+def _run(params, models, job, init_image, mask, on_step, stops, extras) -> Result:
     p = replace(params, width=job.width, height=job.height)
     inpaint = None
     init_latent = init_pixels = None
@@ -285,26 +311,27 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
     for first in range(0, total_images, p.batch_size):
         seeds = job.seeds[first : first + p.batch_size]
         subseeds = job.subseeds[first : first + p.batch_size]
-        callback = _step_callback(on_step, should_stop, first, total_images)
-        # The refiner takes over in the last pass (A1111's default: the hires pass).
-        first_pass = _Pass(
-            models,
-            p,
-            conds,
-            image_cond,
-            inpaint,
-            None if hires else extras.refiner,
-            extras.controlnets,
-        )
-        latents, switched = first_pass.run(seeds, subseeds, init_latent, callback)
-        if hires is not None:
-            second = hires.second_pass(p)
-            hr_conds = adapters.encode_prompts(models, second, extras.loras, extras.embeddings)
-            upscaled = hires.upscale(models, latents)
-            hr_pass = _Pass(
-                models, second, hr_conds, None, None, extras.refiner, extras.controlnets
+        callback = _step_callback(on_step, stops, first, total_images)
+        try:
+            latents, switched = _batch_latents(
+                p,
+                models,
+                conds,
+                image_cond,
+                inpaint,
+                hires,
+                extras,
+                seeds,
+                subseeds,
+                init_latent,
+                callback,
             )
-            latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
+        except _Skipped:
+            continue
+        except Interrupted as stop:
+            infotexts = [format_infotext(q) for q in out_params]
+            stop.partial = Result(images, out_params, infotexts, tuple(warnings))
+            raise
         # 6. decode
         decoder = extras.refiner.models if switched else models
         for offset, image in enumerate(_to_images(decoder, latents)):
@@ -314,6 +341,30 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
             out_params.append(replace(image_params, **network_hashes, **refiner_keys))
     # 7. infotext
     return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(warnings))
+
+
+def _batch_latents(
+    p, models, conds, image_cond, inpaint, hires, extras, seeds, subseeds, init_latent, callback
+) -> tuple[torch.Tensor, bool]:
+    """The denoised latents of one batch, and whether the refiner took over."""
+    # The refiner takes over in the last pass (A1111's default: the hires pass).
+    first_pass = _Pass(
+        models,
+        p,
+        conds,
+        image_cond,
+        inpaint,
+        None if hires else extras.refiner,
+        extras.controlnets,
+    )
+    latents, switched = first_pass.run(seeds, subseeds, init_latent, callback)
+    if hires is not None:
+        second = hires.second_pass(p)
+        hr_conds = adapters.encode_prompts(models, second, extras.loras, extras.embeddings)
+        upscaled = hires.upscale(models, latents)
+        hr_pass = _Pass(models, second, hr_conds, None, None, extras.refiner, extras.controlnets)
+        latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
+    return latents, switched
 
 
 def _final_vae(models, extras: _Extras):
@@ -373,13 +424,15 @@ class _Pass:
         return latents, denoiser.switched_at is not None
 
 
-def _step_callback(on_step, should_stop, first: int, total_images: int):
+def _step_callback(on_step, stops: _Stops, first: int, total_images: int):
     def for_pass(total: int):
-        def callback(i: int, *_: object) -> None:
-            if should_stop is not None and should_stop():
+        def callback(i: int, x=None, sigma=None, denoised=None) -> None:
+            if stops.should_stop is not None and stops.should_stop():
                 raise Interrupted("generation interrupted; nothing was saved")
+            if stops.should_skip is not None and stops.should_skip():
+                raise _Skipped
             if on_step is not None:
-                on_step(StepEvent(i + 1, total, first, total_images))
+                on_step(StepEvent(i + 1, total, first, total_images, denoised))
 
         return callback
 

@@ -23,6 +23,7 @@ from pixref.library._entry import Entry, Kind, Relation, loras_of
 from pixref.library._errors import LibraryError
 from pixref.library._import import ImportReport, find_images, import_folders
 from pixref.library._library import CheckReport, Library, open_library, parse_id
+from pixref.library._outputs import SavedOutputs, next_counter, output_paths, save_outputs
 from pixref.library._query import Query, Range, parse_range, parse_size
 from pixref.library._recall import txt2img_command, unsupported_flags
 from pixref.library._record import find_image, record_derived, record_generation
@@ -39,6 +40,7 @@ __all__ = [
     "Query",
     "Range",
     "Relation",
+    "SavedOutputs",
     "diff",
     "find_image",
     "find_images",
@@ -46,12 +48,15 @@ __all__ = [
     "format_word_diff",
     "import_folders",
     "loras_of",
+    "next_counter",
     "open_library",
+    "output_paths",
     "parse_id",
     "parse_range",
     "parse_size",
     "record_derived",
     "record_generation",
+    "save_outputs",
     "similar",
     "txt2img_command",
     "unsupported_flags",

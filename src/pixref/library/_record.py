@@ -12,10 +12,12 @@ from pixref.library._library import Library, parse_id
 from pixref.params import GenerationParams
 
 
-def find_image(lib: Library, path: str | os.PathLike[str]) -> int | None:
-    """The id of the entry holding exactly this image file's bytes, or None."""
+def find_image(lib: Library, image: str | os.PathLike[str] | bytes) -> int | None:
+    """The id of the entry holding exactly these image bytes (or this file's), or None."""
+    if isinstance(image, bytes):
+        return lib.find_hash(sha256_bytes(image))
     try:
-        data = Path(path).read_bytes()
+        data = Path(image).read_bytes()
     except OSError:
         return None
     return lib.find_hash(sha256_bytes(data))
@@ -28,15 +30,15 @@ def record_generation(
     params: GenerationParams,
     infotext: str | None = None,
     kind: str = Kind.generation,
-    init_image: str | os.PathLike[str] | None = None,
+    init_image: str | os.PathLike[str] | bytes | None = None,
     inpaint: bool = False,
     variation_of: int | str | None = None,
     source_path: str | None = None,
 ) -> Entry:
     """Log one generated image with its lineage.
 
-    ``init_image``: the img2img/inpaint input; when its bytes are already in the
-    library the new entry links to it (``img2img``, or ``inpaint`` when
+    ``init_image``: the img2img/inpaint input (a file or its bytes); when its
+    bytes are already in the library the new entry links to it (``img2img``, or ``inpaint`` when
     ``inpaint``). ``variation_of``: the library id the generation started from
     (``--from ID``); linked as ``variation_of`` when ``params`` has a variation seed.
     """

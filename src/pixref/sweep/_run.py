@@ -141,11 +141,11 @@ def run_sweep(
         on_cells([c for c in plan.cells if c.name in done], False)
     todo = [c for c in plan.order() if c.name not in done]
     entries: list[int] = []
-    cache = _Models(engine, models_dir, device, load_options or {})
+    cache = engine.ModelCache(models_dir, device, load_options)
     for batch in plan.batches(batch_size, todo):
         first = batch[0].params
         q = first.replace(batch_size=len(batch), controlnets=())
-        models = cache.get(first)
+        models = cache.checkpoint(first)
         units = [
             dataclasses.replace(c, unit=unit)
             for c, unit in zip(controls, first.controlnets or [c.unit for c in controls],
@@ -192,51 +192,6 @@ def check_models(plan: Plan, models_dir: Path | None = None) -> None:
                 find_checkpoint(name, models_dir=models_dir)
     if not plan.base.model and not any(c.params.model for c in plan.cells):
         raise SweepError("no model given: pass --model NAME or sweep `checkpoint=...`")
-
-
-class _Models:
-    """Loaded checkpoints by (model, VAE); the costliest axis is outermost, so each loads once."""
-
-    def __init__(self, engine, models_dir, device, options) -> None:
-        self.engine, self.models_dir, self.device, self.options = (
-            engine,
-            models_dir,
-            device,
-            options,
-        )
-        self.key: tuple | None = None
-        self.models = None
-        self._embeddings: dict[int, Any] = {}
-        self._refiners: dict[str, Any] = {}
-
-    def get(self, p: GenerationParams):
-        options = dict(self.options)
-        if p.vae is not None:
-            options["vae"] = p.vae
-        key = (p.model, options.get("vae"))
-        if key != self.key:
-            self.models = None  # let the previous checkpoint go before loading the next
-            self.models = self.engine.load_models(
-                p.model, models_dir=self.models_dir, device=self.device, **options
-            )
-            self.key = key
-        return self.models
-
-    def embeddings(self, models):
-        if id(models) not in self._embeddings:
-            self._embeddings = {
-                id(models): self.engine.load_embeddings(models, models_dir=self.models_dir)
-            }
-        return self._embeddings[id(models)]
-
-    def refiner(self, p: GenerationParams):
-        if not p.refiner or p.refiner_switch_at is None:
-            return None
-        if p.refiner not in self._refiners:
-            self._refiners[p.refiner] = self.engine.load_models(
-                p.refiner, models_dir=self.models_dir, device=self.device
-            )
-        return self._refiners[p.refiner]
 
 
 def _load_state(path: Path) -> dict[str, Any] | None:

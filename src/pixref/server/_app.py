@@ -1,0 +1,83 @@
+"""``create_app``: the FastAPI application behind `pixref serve`."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from pixref import __version__
+from pixref.params import PixrefError
+from pixref.server._errors import NotFound, error_kind
+from pixref.server._generation import GenerationService, NoCheckpoint
+from pixref.server._jobs import JobQueue
+from pixref.server._security import require_auth
+from pixref.server._settings import ServerSettings
+from pixref.server._state import ServerState
+
+log = logging.getLogger("pixref.server")
+
+#: Routers mounted by `create_app`, in order; each stage's module adds its own.
+ROUTER_MODULES = ("pixref.server.jobs_api",)
+
+
+def create_app(settings: ServerSettings | None = None) -> FastAPI:
+    """Build the server: settings checked, one job queue, every router, one error handler.
+
+    Raises
+    ------
+    ServerConfigError
+        When the settings would expose the server without authentication.
+    """
+    settings = settings or ServerSettings()
+    settings.check()
+    state = ServerState(
+        settings=settings,
+        jobs=JobQueue(cpu_workers=settings.cpu_workers),
+        generation=GenerationService(settings.models_dir, settings.device),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        state.jobs.shutdown()
+
+    app = FastAPI(
+        title="pixref",
+        version=__version__,
+        summary="pixref's API, and A1111's /sdapi/v1 for the clients that speak it.",
+        lifespan=lifespan,
+        dependencies=[Depends(require_auth)],
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.pixref = state
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            allow_credentials=True,
+        )
+    _add_error_handlers(app)
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers():
+    import importlib
+
+    return [importlib.import_module(name).router for name in ROUTER_MODULES]
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """`PixrefError` → 4xx ``{"error": kind, "detail": message}``; never a traceback."""
+
+    @app.exception_handler(PixrefError)
+    async def pixref_error(request: Request, exc: PixrefError) -> JSONResponse:
+        code = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, NoCheckpoint) else 400
+        return JSONResponse({"error": error_kind(exc), "detail": str(exc)}, status_code=code)

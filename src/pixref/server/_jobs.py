@@ -1,0 +1,339 @@
+"""One job queue for everything the server does in the background.
+
+Follows Krita AI Diffusion's shape: a `JobState` enum, `Job` records, and one
+`JobQueue` that alone moves jobs between states. Jobs that use the model run one
+at a time on a single device thread, in order; CPU jobs (pixelize, snap, render,
+import) run in a thread pool beside it, so neither blocks the other or the event
+loop. Clients poll jobs or subscribe to their events (pushed as Server-Sent Events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pixref.params import PixrefError
+from pixref.server._errors import NotFound, error_kind
+
+log = logging.getLogger("pixref.server")
+
+#: Finished jobs kept for listing; older ones are forgotten (their files stay).
+HISTORY = 200
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    cancelled = "cancelled"
+    failed = "failed"
+
+
+FINISHED = (JobState.done, JobState.cancelled, JobState.failed)
+
+
+class JobNotFound(NotFound):
+    """No job with that id (it never existed or was forgotten)."""
+
+
+@dataclass
+class Job:
+    """One piece of background work and what is known of it.
+
+    ``progress`` is 0-1 over the whole job; ``step``/``steps`` count sampling steps
+    of the image batch ``image``/``images`` (generation jobs). ``result`` is set
+    when done (and may hold what was finished before a cancel); ``error`` when failed.
+    """
+
+    id: str
+    kind: str
+    title: str
+    on_device: bool
+    state: JobState = JobState.queued
+    progress: float = 0.0
+    step: int = 0
+    steps: int = 0
+    image: int = 0
+    images: int = 1
+    message: str = ""
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    result: Any = None
+    error: str | None = None
+    error_kind: str | None = None
+    latent: Any = None  # the newest denoised latents, for previews
+    stop_requested: bool = False
+    skip_requested: bool = False
+    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, from the time spent so far; None before the first progress."""
+        if self.state in FINISHED:
+            return 0.0
+        if self.started is None or self.progress <= 0:
+            return None
+        elapsed = time.time() - self.started
+        return elapsed / self.progress - elapsed
+
+    def summary(self) -> dict[str, Any]:
+        """The job as JSON-ready data (without its result)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "state": str(self.state),
+            "progress": round(self.progress, 4),
+            "eta": None if self.eta is None else round(self.eta, 2),
+            "step": self.step,
+            "steps": self.steps,
+            "image": self.image,
+            "images": self.images,
+            "message": self.message,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+            "error": self.error,
+            "error_kind": self.error_kind,
+        }
+
+
+class JobContext:
+    """What a running job's function sees: progress reporting and stop requests."""
+
+    def __init__(self, queue_: JobQueue, job: Job) -> None:
+        self._queue, self.job = queue_, job
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report overall progress (0-1) and an optional message."""
+        job = self.job
+        job.progress = min(max(fraction, 0.0), 1.0)
+        if message:
+            job.message = message
+        self._queue._publish(job, "progress")
+
+    def on_step(self, event: Any) -> None:
+        """Take an engine `StepEvent`: progress over all images of the job."""
+        job = self.job
+        job.step, job.steps = event.step, event.total
+        job.image, job.images = event.image_index, event.batch_total
+        job.latent = getattr(event, "denoised", None)
+        done = event.image_index + event.step / max(event.total, 1)
+        self.progress(done / max(event.batch_total, 1))
+
+    def should_stop(self) -> bool:
+        return self.job.stop_requested
+
+    def should_skip(self) -> bool:
+        """True once after each skip request (A1111's Skip: abandon the current batch)."""
+        if self.job.skip_requested:
+            self.job.skip_requested = False
+            return True
+        return False
+
+
+class Cancelled(PixrefError):
+    """Raised by a job function that stopped on request; ``partial`` is kept as result."""
+
+    def __init__(self, message: str = "cancelled", partial: Any = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+JobFunction = Callable[[JobContext], Any]
+
+
+class JobQueue:
+    """Runs jobs: device jobs one at a time in order, CPU jobs in a pool.
+
+    Only the queue changes a job's ``state`` (``_start``, ``_finish``, ``_fail``,
+    ``_cancel``); everything else reads it.
+    """
+
+    def __init__(self, cpu_workers: int = 2) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._device_queue: queue.Queue[tuple[Job, JobFunction] | None] = queue.Queue()
+        self._cpu_pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=cpu_workers, thread_name_prefix="pixref-cpu"
+        )
+        self._device_thread = threading.Thread(
+            target=self._device_loop, name="pixref-device", daemon=True
+        )
+        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
+        self._current: Job | None = None
+        self._device_thread.start()
+
+    # submitting and reading ------------------------------------------------------------
+
+    def submit(self, kind: str, fn: JobFunction, *, title: str = "", on_device: bool) -> Job:
+        """Queue ``fn(context)``; ``on_device`` jobs wait their turn for the model."""
+        job = Job(id=f"job-{next(self._ids)}", kind=kind, title=title or kind, on_device=on_device)
+        with self._lock:
+            self._jobs[job.id] = job
+            self._forget_old()
+        self._publish(job, "queued")
+        if on_device:
+            self._device_queue.put((job, fn))
+        else:
+            self._cpu_pool.submit(self._run, job, fn)
+        return job
+
+    def get(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise JobNotFound(f"no job {job_id!r}; `GET /api/jobs` lists the known ones")
+        return job
+
+    def jobs(self) -> list[Job]:
+        """Every known job, newest first."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
+
+    @property
+    def current(self) -> Job | None:
+        """The device job running now, if any."""
+        return self._current
+
+    def pending_device_jobs(self) -> int:
+        return self._device_queue.qsize()
+
+    async def wait(self, job: Job) -> Job:
+        """Wait (without blocking the event loop) until ``job`` has finished."""
+        await asyncio.wrap_future(job.future)
+        return job
+
+    # control -------------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued job now, or ask a running one to stop at its next step."""
+        job = self.get(job_id)
+        with self._lock:
+            cancelled_now = job.state == JobState.queued
+            if cancelled_now:
+                self._cancel(job, None)
+        if cancelled_now:
+            self._publish(job, "cancelled")
+            return job
+        if job.state == JobState.running:
+            job.stop_requested = True
+        return job
+
+    def interrupt_current(self) -> None:
+        """A1111's Interrupt: stop the running device job (what it finished is kept)."""
+        if self._current is not None:
+            self._current.stop_requested = True
+
+    def skip_current(self) -> None:
+        """A1111's Skip: abandon the running job's current batch and go on."""
+        if self._current is not None:
+            self._current.skip_requested = True
+
+    def shutdown(self) -> None:
+        """Stop taking work: queued jobs are cancelled, the running one asked to stop."""
+        for job in self.jobs():
+            if job.state in (JobState.queued, JobState.running):
+                self.cancel(job.id)
+        self._device_queue.put(None)
+        self._cpu_pool.shutdown(wait=False, cancel_futures=True)
+
+    # events --------------------------------------------------------------------------
+
+    def subscribe(self) -> asyncio.Queue:
+        """An asyncio queue receiving ``{"event": ..., "job": summary}`` dicts."""
+        events: asyncio.Queue = asyncio.Queue(maxsize=1000)
+        with self._lock:
+            self._subscribers.append((asyncio.get_running_loop(), events))
+        return events
+
+    def unsubscribe(self, events: asyncio.Queue) -> None:
+        with self._lock:
+            self._subscribers = [(lp, q) for lp, q in self._subscribers if q is not events]
+
+    def _publish(self, job: Job, event: str) -> None:
+        if not self._subscribers:
+            return
+        message = {"event": event, "job": job.summary()}
+        for loop, events in list(self._subscribers):
+            try:
+                loop.call_soon_threadsafe(_offer, events, message)
+            except RuntimeError:  # the subscriber's loop has closed
+                with self._lock:
+                    self._subscribers = [s for s in self._subscribers if s[1] is not events]
+
+    # running and transitions ----------------------------------------------------------
+
+    def _device_loop(self) -> None:
+        while True:
+            item = self._device_queue.get()
+            if item is None:
+                return
+            job, fn = item
+            self._current = job
+            try:
+                self._run(job, fn)
+            finally:
+                self._current = None
+
+    def _run(self, job: Job, fn: JobFunction) -> None:
+        with self._lock:
+            if job.state != JobState.queued:
+                return  # cancelled while queued
+            self._start(job)
+        self._publish(job, "started")
+        try:
+            result = fn(JobContext(self, job))
+        except Cancelled as stop:
+            self._cancel(job, stop.partial)
+        except PixrefError as exc:
+            self._fail(job, exc)
+        except Exception as exc:  # a bug: keep serving, say what happened
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            self._fail(job, exc, internal=True)
+        else:
+            self._finish(job, result)
+        self._publish(job, str(job.state))
+
+    def _start(self, job: Job) -> None:
+        job.state, job.started = JobState.running, time.time()
+
+    def _finish(self, job: Job, result: Any) -> None:
+        job.state, job.result, job.progress = JobState.done, result, 1.0
+        self._close(job)
+
+    def _fail(self, job: Job, exc: BaseException, *, internal: bool = False) -> None:
+        job.state = JobState.failed
+        job.error_kind = "internal_error" if internal else error_kind(exc)
+        job.error = f"internal error: {exc}" if internal else str(exc)
+        self._close(job)
+
+    def _cancel(self, job: Job, partial: Any) -> None:
+        job.state, job.result = JobState.cancelled, partial
+        self._close(job)
+
+    def _close(self, job: Job) -> None:
+        job.finished, job.latent = time.time(), None
+        if not job.future.done():
+            job.future.set_result(job)
+
+    def _forget_old(self) -> None:
+        finished = [j for j in self._jobs.values() if j.state in FINISHED]
+        for job in sorted(finished, key=lambda j: j.created)[: max(0, len(finished) - HISTORY)]:
+            del self._jobs[job.id]
+
+
+def _offer(events: asyncio.Queue, message: dict) -> None:
+    if events.full():  # a slow client loses old progress, never the newest state
+        events.get_nowait()
+    events.put_nowait(message)

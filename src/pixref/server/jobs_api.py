@@ -1,0 +1,52 @@
+"""``/api/jobs``: list, inspect and cancel background jobs; their events as a stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from pixref.server._state import ServerState, get_state
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+State = Annotated[ServerState, Depends(get_state)]
+#: Seconds between keep-alive comments on an idle event stream.
+KEEPALIVE = 15.0
+
+
+@router.get("")
+def list_jobs(state: State) -> list[dict[str, Any]]:
+    """Every known job, newest first, with state, progress and time left."""
+    return [job.summary() for job in state.jobs.jobs()]
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def job_events(request: Request, state: State) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events: ``queued``, ``started``, ``progress``, ``done``, ``failed``,
+    ``cancelled``, each with the job's summary as JSON data."""
+    events = state.jobs.subscribe()
+    try:
+        while not await request.is_disconnected():
+            try:
+                message = await asyncio.wait_for(events.get(), KEEPALIVE)
+            except TimeoutError:
+                yield ServerSentEvent(comment="keep-alive")
+                continue
+            yield ServerSentEvent(event=message["event"], data=message["job"])
+    finally:
+        state.jobs.unsubscribe(events)
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, state: State) -> dict[str, Any]:
+    """One job's summary."""
+    return state.jobs.get(job_id).summary()
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: str, state: State) -> dict[str, Any]:
+    """Cancel a queued job, or ask a running one to stop at its next step."""
+    return state.jobs.cancel(job_id).summary()

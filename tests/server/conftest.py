@@ -1,0 +1,28 @@
+"""Server fixtures: an app on a private data home, driven by FastAPI's TestClient."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pixref.server import ServerSettings, create_app
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    """``make_client(**settings)`` → a TestClient over a fresh app (closed after the test)."""
+    clients = []
+
+    def make(**settings):
+        settings.setdefault("models_dir", tmp_path / "models")
+        client = TestClient(create_app(ServerSettings(**settings)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
