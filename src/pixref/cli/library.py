@@ -6,7 +6,6 @@ lives in `pixref.library`.
 
 from __future__ import annotations
 
-import csv
 import json
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,18 +22,19 @@ from pixref.cli._console import console, err_console
 from pixref.home import paths
 from pixref.library import (
     Entry,
-    Library,
     LibraryError,
+    LineageNode,
     Query,
     diff,
+    export_entries,
     import_folders,
+    lineage,
     open_library,
     parse_id,
+    parse_query,
     parse_range,
-    parse_size,
+    recall,
     similar,
-    txt2img_command,
-    unsupported_flags,
 )
 
 log_app = typer.Typer(
@@ -137,6 +137,10 @@ def search_command(
     controlnet: Annotated[
         bool | None, typer.Option("--controlnet/--no-controlnet", help="Used ControlNet or not.")
     ] = None,
+    sweep: Annotated[int | None, typer.Option(help="Cells of this sweep id.")] = None,
+    parent: Annotated[
+        int | None, typer.Option(help="Entries made from this entry (img2img, pixelized, ...).")
+    ] = None,
     trash: Annotated[bool, typer.Option("--trash", help="Show the trash instead.")] = False,
     order: Annotated[str, typer.Option(help="newest, oldest, rank or rating.")] = "newest",
     limit: Annotated[int, typer.Option("--limit", "-l", help="At most this many.")] = 50,
@@ -145,31 +149,29 @@ def search_command(
     as_json: JsonOpt = False,
 ) -> None:
     """List or search library entries, newest first."""
-    w = parse_range(width, "width", whole=True) if width else None
-    h = parse_range(height, "height", whole=True) if height else None
-    if size:
-        sw, sh = parse_size(size)
-        w, h = parse_range(str(sw), "width"), parse_range(str(sh), "height")
-    q = Query(
-        text=text,
+    q = parse_query(
+        text,
         raw=raw_query,
         model=model,
         sampler=sampler,
         schedule=schedule,
-        cfg=parse_range(cfg, "cfg") if cfg else None,
-        steps=parse_range(steps, "steps", whole=True) if steps else None,
-        seed=parse_range(seed, "seed", whole=True) if seed else None,
-        width=w,
-        height=h,
+        cfg=cfg,
+        steps=steps,
+        seed=seed,
+        size=size,
+        width=width,
+        height=height,
         lora=lora,
         tags=tuple(tag or ()),
-        rating=parse_range(rating, "rating", whole=True) if rating else None,
+        rating=rating,
         keep=keep,
         kind=kind,
         generator=generator,
         since=since,
         until=until,
-        has_controlnet=controlnet,
+        controlnet=controlnet,
+        sweep=sweep,
+        parent=parent,
         trash=trash,
         order=order,
         limit=limit,
@@ -356,8 +358,6 @@ def export_command(
     limit: Annotated[int, typer.Option(help="At most this many from a query.")] = 10000,
 ) -> None:
     """Export image files (metadata intact) plus manifest.csv and manifest.json."""
-    from pixref.library._files import copy_file
-
     with _library() as lib:
         if refs:
             entries = [lib.get(r) for r in refs]
@@ -373,47 +373,7 @@ def export_command(
             )
         else:
             raise LibraryError("give entry ids or a filter (--query, --tag, --keep, --rating)")
-    rows = []
-    for e in entries:
-        if not e.path.is_file():
-            raise LibraryError(f"the image of entry {e.id} is missing; run `pixref log check`")
-        name = f"{e.id:06d}-{e.filename}" if e.filename else f"{e.id:06d}{e.path.suffix}"
-        copy_file(e.path, out / name)
-        rows.append({**e.summary(), "export_file": name, "infotext": e.infotext or ""})
-    manifest = json.dumps(rows, ensure_ascii=False, indent=2)
-    from pixref._atomic import write_bytes_atomic
-
-    write_bytes_atomic(out / "manifest.json", manifest.encode())
-    cols = [
-        "id",
-        "export_file",
-        "created_utc",
-        "kind",
-        "generator",
-        "width",
-        "height",
-        "prompt",
-        "negative_prompt",
-        "model",
-        "sampler",
-        "schedule_type",
-        "cfg_scale",
-        "steps",
-        "seed",
-        "rating",
-        "keep",
-        "tags",
-        "note",
-        "infotext",
-    ]
-    import io
-
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "tags": "; ".join(r["tags"])})
-    write_bytes_atomic(out / "manifest.csv", buf.getvalue().encode())
+    rows = export_entries(entries, out)
     console.print(escape(str(out)))
     err_console.print(f"exported {len(rows)} entries")
 
@@ -485,41 +445,30 @@ def recall_command(
 ) -> None:
     """Print the infotext, the parameters JSON and the `pixref txt2img` command."""
     with _library() as lib:
-        e = lib.get(ref)
-        params = lib.params_for(e.id)
-    infotext = e.infotext
-    if infotext is None:
-        try:
-            from pixref.infotext import format_infotext
-
-            infotext = format_infotext(params)
-        except ImportError:
-            infotext = None
-    command = txt2img_command(params)
-    missing = unsupported_flags(params)
+        r = recall(lib, ref)
     if as_json:
         _print_json(
             {
-                "id": e.id,
-                "infotext": infotext,
-                "params": params.to_dict(),
-                "command": command,
-                "from_command": f"pixref txt2img --from {e.id}",
-                "not_in_command": missing,
+                "id": r.id,
+                "infotext": r.infotext,
+                "params": r.params.to_dict(),
+                "command": r.command,
+                "from_command": r.from_command,
+                "not_in_command": r.not_in_command,
             }
         )
         return
-    if infotext:
-        console.print(infotext, markup=False)
+    if r.infotext:
+        console.print(r.infotext, markup=False)
         console.print()
-    console.print(json.dumps(params.to_dict(), ensure_ascii=False, indent=2), markup=False)
+    console.print(json.dumps(r.params.to_dict(), ensure_ascii=False, indent=2), markup=False)
     console.print()
-    console.print(command, markup=False)
-    console.print(f"pixref txt2img --from {e.id}", markup=False)
-    if missing:
+    console.print(r.command, markup=False)
+    console.print(r.from_command, markup=False)
+    if r.not_in_command:
         err_console.print(
-            f"note: {', '.join(missing)} have no txt2img flag; "
-            f"`pixref txt2img --from {e.id}` carries them"
+            f"note: {', '.join(r.not_in_command)} have no txt2img flag; "
+            f"`{r.from_command}` carries them"
         )
 
 
@@ -527,17 +476,10 @@ def tree_command(ref: Annotated[str, typer.Argument(help="Entry id.")]) -> None:
     """Show the lineage of an entry: its ancestors, descendants and sweep."""
     with _library() as lib:
         start = lib.get(ref).id
-        root = start
-        seen = {root}
-        while True:
-            ps = lib.parents(root)
-            if not ps or ps[0][1] in seen:
-                break
-            root = ps[0][1]
-            seen.add(root)
-        tree = Tree(_label(lib, root, None, start))
-        _grow(lib, tree, root, start, {root})
+        root = lineage(lib, start)
         sweep = lib.sweep_of(start)
+    tree = Tree(_label(root, start))
+    _grow(tree, root, start)
     console.print(tree)
     if sweep:
         console.print(f"sweep #{sweep['id']} {escape(sweep['name'])}: {len(sweep['cells'])} cells")
@@ -546,21 +488,18 @@ def tree_command(ref: Annotated[str, typer.Argument(help="Entry id.")]) -> None:
             console.print(f"  #{cid} {escape(json.dumps(values, ensure_ascii=False))}{mark}")
 
 
-def _label(lib: Library, entry_id: int, relation: str | None, start: int) -> str:
-    e = lib.get(entry_id)
+def _label(node: LineageNode, start: int) -> str:
+    e = node.entry
     text = escape(_short(e.params.prompt, 50) if e.params and e.params.prompt else e.filename)
-    rel = f"[dim]{relation}[/dim] " if relation else ""
-    me = "[bold]" if entry_id == start else ""
-    end = "[/bold] ←" if entry_id == start else ""
+    rel = f"[dim]{node.relation}[/dim] " if node.relation else ""
+    me = "[bold]" if e.id == start else ""
+    end = "[/bold] ←" if e.id == start else ""
     return f"{rel}{me}#{e.id} {e.kind}{end} {text}"
 
 
-def _grow(lib: Library, node: Tree, entry_id: int, start: int, seen: set[int]) -> None:
-    for relation, child in lib.children(entry_id):
-        if child in seen:
-            continue
-        seen.add(child)
-        _grow(lib, node.add(_label(lib, child, relation, start)), child, start, seen)
+def _grow(tree: Tree, node: LineageNode, start: int) -> None:
+    for child in node.children:
+        _grow(tree.add(_label(child, start)), child, start)
 
 
 def import_command(

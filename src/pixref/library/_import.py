@@ -33,6 +33,7 @@ class ImportReport:
     duplicates: list[tuple[str, int]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     no_metadata: list[str] = field(default_factory=list)
+    stopped: bool = False
 
     @property
     def seen(self) -> int:
@@ -93,6 +94,8 @@ def import_folders(
     tags: Iterable[str] = (),
     on_total: Callable[[int], None] | None = None,
     on_file: Callable[[Path, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    commit: Callable[[Callable[[Library], None]], None] | None = None,
 ) -> ImportReport:
     """Import every image under ``folders`` into ``lib``; return an `ImportReport`.
 
@@ -100,6 +103,11 @@ def import_folders(
     ``on_total(n)`` is called once the folders are listed, ``on_file(path, status)``
     after each file is read (status: added, unchanged, duplicate, skipped,
     no-metadata; provisional, as a batch commits later: the report is final).
+    ``should_stop()`` is asked before each file: when true, the files read so far
+    are committed and the report comes back with ``stopped=True``.
+    ``commit(write)`` runs each batch's ``write(library)``; by default on ``lib``
+    in this thread (the server passes its single writer, so all its database
+    writes go through one connection).
     """
     report = ImportReport()
     paths = find_images(folders, report, exclude=lib.files.root)
@@ -116,8 +124,17 @@ def import_folders(
         if on_file:
             on_file(path, status)
 
+    def flush(items: list[dict[str, Any]]) -> None:
+        if commit is None:
+            _commit(lib, items, tag_list, report)
+        else:
+            commit(lambda writer: _commit(writer, items, tag_list, report))
+
     try:
         for path in paths:
+            if should_stop is not None and should_stop():
+                report.stopped = True
+                break
             key = str(path)
             try:
                 st = path.stat()
@@ -140,10 +157,10 @@ def import_folders(
                 continue
             pending.append(item)
             if len(pending) >= BATCH:
-                _commit(lib, pending, tag_list, report)
+                flush(pending)
                 pending = []
         if pending:
-            _commit(lib, pending, tag_list, report)
+            flush(pending)
     except BaseException:
         # Stopped (disk full, Ctrl-C, ...): files of the uncommitted batch go again.
         for item in pending:

@@ -25,11 +25,14 @@ from pixref.library._entry import (
     normalize_tag,
     params_columns,
 )
-from pixref.library._errors import LibraryError
+from pixref.library._errors import EntryNotFound, LibraryError
 from pixref.library._files import FileStore, disk_error, sha256_bytes
 from pixref.library._query import Query, build_sql, fts_expressions
 from pixref.library._store import SQLiteStore, map_error
 from pixref.params import GenerationParams, PixrefError
+
+#: SQLite's largest integer: no id (or seed) can lie beyond it.
+MAX_ID = 2**63 - 1
 
 _FORMAT_EXT = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp"}
 
@@ -266,10 +269,15 @@ class Library:
         return entry_id
 
     def _require_id(self, db: sqlite3.Connection, entry_id: int, what: str = "") -> None:
-        if not db.execute("SELECT 1 FROM entries WHERE id = ?", (int(entry_id),)).fetchone():
+        entry_id = int(entry_id)
+        found = (
+            0 < entry_id <= MAX_ID
+            and db.execute("SELECT 1 FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        )
+        if not found:
             if what:
                 raise LibraryError(f"{what} entry {entry_id} does not exist in the library")
-            raise LibraryError(f"no library entry {entry_id}; `pixref log list` shows the ids")
+            raise EntryNotFound(f"no library entry {entry_id}; `pixref log list` shows the ids")
 
     def _drop_unreferenced(self, file: str) -> None:
         try:
@@ -355,11 +363,13 @@ class Library:
         files: list[str] = []
         with self.store.write() as db:
             for entry_id in ids:
-                row = db.execute(
-                    "SELECT file, linked, deleted_utc FROM entries WHERE id = ?", (entry_id,)
-                ).fetchone()
+                row = None
+                if 0 < entry_id <= MAX_ID:
+                    row = db.execute(
+                        "SELECT file, linked, deleted_utc FROM entries WHERE id = ?", (entry_id,)
+                    ).fetchone()
                 if row is None:
-                    raise LibraryError(f"entry {entry_id} does not exist in the library")
+                    raise EntryNotFound(f"entry {entry_id} does not exist in the library")
                 if row["deleted_utc"] is None:
                     raise LibraryError(
                         f"entry {entry_id} is not in the trash; `pixref log rm` it first"
@@ -376,9 +386,11 @@ class Library:
     def get(self, entry_id: int | str) -> Entry:
         """The entry with this id (``12`` or ``"#12"``); LibraryError if there is none."""
         entry_id = parse_id(entry_id)
-        row = self.store.fetchone("SELECT * FROM entries WHERE id = ?", (entry_id,))
+        row = None
+        if 0 < entry_id <= MAX_ID:
+            row = self.store.fetchone("SELECT * FROM entries WHERE id = ?", (entry_id,))
         if row is None:
-            raise LibraryError(f"no library entry {entry_id}; `pixref log list` shows the ids")
+            raise EntryNotFound(f"no library entry {entry_id}; `pixref log list` shows the ids")
         return self._entry(row)
 
     def search(self, query: Query | None = None) -> list[Entry]:

@@ -23,12 +23,21 @@ class Range:
         return f"{'' if self.lo is None else self.lo}..{'' if self.hi is None else self.hi}"
 
 
+#: SQLite stores whole numbers in 64 bits; a bound beyond them could match nothing anyway.
+_WHOLE_LIMIT = 2**63 - 1
+
+
 def _number(text: str, name: str, whole: bool) -> Number:
     try:
-        return int(text) if whole else float(text)
+        value = int(text) if whole else float(text)
     except ValueError:
         kind = "a whole number" if whole else "a number"
         raise LibraryError(f"`{name}` must be {kind} or a range like 6..8, got {text!r}") from None
+    if whole and abs(value) > _WHOLE_LIMIT:
+        raise LibraryError(
+            f"`{name}` must lie within ±{_WHOLE_LIMIT} (SQLite's integers), got {text!r}"
+        )
+    return value
 
 
 def parse_range(text: str, name: str = "range", *, whole: bool = False) -> Range:
@@ -71,6 +80,9 @@ class Query:
     ``text`` is matched word by word against prompt, negative prompt, note, tags and
     file name (all words must appear); ``-word`` excludes, ``word*`` is a prefix and
     ``"two words"`` a phrase. ``raw=True`` passes ``text`` to FTS5 unchanged.
+    ``sweep`` keeps the cells of that sweep; ``parent`` the entries made from that
+    entry (img2img, inpaint, variation, pixelized, ...). `parse_query` builds a
+    Query from filters typed as text (``"6..8"``, ``"512x768"``).
     """
 
     text: str = ""
@@ -92,6 +104,8 @@ class Query:
     since: str | None = None
     until: str | None = None
     has_controlnet: bool | None = None
+    sweep: int | None = None
+    parent: int | None = None
     trash: bool = False
     ids: tuple[int, ...] = ()
     order: str = "newest"
@@ -168,7 +182,9 @@ def _range(clauses: list[str], args: list[object], column: str, rng: Range | Non
 def selective(q: Query) -> bool:
     """True when a filter alone narrows the library to few rows."""
     narrow_seed = q.seed is not None and q.seed.lo is not None and q.seed.lo == q.seed.hi
-    return bool(q.ids or q.lora or q.tags or q.trash or narrow_seed)
+    return bool(
+        q.ids or q.lora or q.tags or q.trash or narrow_seed or q.sweep is not None or q.parent
+    )
 
 
 def build_sql(
@@ -258,6 +274,14 @@ def build_sql(
     if q.until:
         clauses.append("e.created_utc <= ?")
         args.append(q.until + "~")  # "~" sorts after every ISO character: until is inclusive
+    if q.sweep is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM sweep_cells c WHERE c.entry_id = e.id AND c.sweep_id = ?)"
+        )
+        args.append(q.sweep)
+    if q.parent is not None:
+        clauses.append("EXISTS (SELECT 1 FROM links k WHERE k.child_id = e.id AND k.parent_id = ?)")
+        args.append(q.parent)
     if q.ids:
         clauses.append(f"e.id IN ({', '.join('?' * len(q.ids))})")
         args.extend(q.ids)
@@ -276,3 +300,100 @@ def build_sql(
         sql += " LIMIT ? OFFSET ?"
         args.extend([q.limit, q.offset])
     return sql, join_args + args
+
+
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2})?)?Z?)?)?)?")
+
+
+def _date(text: str | None, name: str) -> str | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if not _DATE.fullmatch(text):
+        raise LibraryError(
+            f"`{name}` must be a date like 2026-11-20 (or 2026-11-20T14:30), got {text!r}"
+        )
+    return text
+
+
+def parse_query(
+    text: str = "",
+    *,
+    raw: bool = False,
+    model: str | None = None,
+    sampler: str | None = None,
+    schedule: str | None = None,
+    cfg: str | None = None,
+    steps: str | None = None,
+    seed: str | None = None,
+    size: str | None = None,
+    width: str | None = None,
+    height: str | None = None,
+    lora: str | None = None,
+    tags: tuple[str, ...] | list[str] = (),
+    rating: str | None = None,
+    keep: bool | None = None,
+    kind: str | None = None,
+    generator: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    controlnet: bool | None = None,
+    sweep: int | None = None,
+    parent: int | None = None,
+    trash: bool = False,
+    order: str = "newest",
+    limit: int | None = 50,
+    offset: int = 0,
+) -> Query:
+    """A `Query` from filters written as text, as ``pixref log search`` and
+    ``GET /api/library`` take them.
+
+    Ranges are ``"7"``, ``"6..8"``, ``"6.."`` or ``"..8"``; ``size`` is ``"512x768"``
+    (and overrides ``width``/``height``); ``since``/``until`` are ISO dates. Empty
+    strings count as not given. Raises `LibraryError` naming the bad filter.
+
+    >>> parse_query("kitty", cfg="6..8", size="512x768").width
+    Range(lo=512, hi=512)
+    """
+    from pixref.library._entry import Kind
+
+    w = parse_range(width, "width", whole=True) if width else None
+    h = parse_range(height, "height", whole=True) if height else None
+    if size:
+        sw, sh = parse_size(size)
+        w, h = Range(sw, sw), Range(sh, sh)
+    if kind:
+        try:
+            kind = str(Kind(kind.strip().lower()))
+        except ValueError:
+            kinds = ", ".join(k.value for k in Kind)
+            raise LibraryError(f"`kind` must be one of {kinds}, got {kind!r}") from None
+    if order not in ORDERS:
+        raise LibraryError(f"`order` must be one of {', '.join(ORDERS)}, got {order!r}")
+    return Query(
+        text=text,
+        raw=raw,
+        model=model or None,
+        sampler=sampler or None,
+        schedule=schedule or None,
+        cfg=parse_range(cfg, "cfg") if cfg else None,
+        steps=parse_range(steps, "steps", whole=True) if steps else None,
+        seed=parse_range(seed, "seed", whole=True) if seed else None,
+        width=w,
+        height=h,
+        lora=lora or None,
+        tags=tuple(t for t in tags if t.strip()),
+        rating=parse_range(rating, "rating", whole=True) if rating else None,
+        keep=keep,
+        kind=kind or None,
+        generator=generator or None,
+        since=_date(since, "since"),
+        until=_date(until, "until"),
+        has_controlnet=controlnet,
+        sweep=sweep,
+        parent=parent,
+        trash=trash,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )

@@ -3,8 +3,52 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
+from pixref.library._library import Library
 from pixref.params import GenerationParams
+
+
+@dataclass(frozen=True)
+class Recall:
+    """An entry's infotext, parameters and the commands that make it again.
+
+    ``not_in_command`` names the parameters `txt2img_command` has no flag for;
+    ``from_command`` (``pixref txt2img --from ID``) carries them all.
+    """
+
+    id: int
+    infotext: str | None
+    params: GenerationParams
+    command: str
+    from_command: str
+    not_in_command: list[str]
+
+
+def recall(lib: Library, ref: int | str) -> Recall:
+    """What returns to entry ``ref``'s exact point; LibraryError when it has no parameters.
+
+    The infotext is the one stored with the image, or A1111's formatting of its
+    parameters when the image carried none.
+    """
+    entry = lib.get(ref)
+    params = lib.params_for(entry.id)
+    infotext = entry.infotext
+    if infotext is None:
+        try:
+            from pixref.infotext import format_infotext
+
+            infotext = format_infotext(params)
+        except ImportError:
+            infotext = None
+    return Recall(
+        id=entry.id,
+        infotext=infotext,
+        params=params,
+        command=txt2img_command(params),
+        from_command=f"pixref txt2img --from {entry.id}",
+        not_in_command=unsupported_flags(params),
+    )
 
 
 def txt2img_command(params: GenerationParams) -> str:
