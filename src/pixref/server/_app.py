@@ -10,10 +10,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from pixref import __version__
+from pixref.home import paths
+from pixref.library import EntryNotFound
 from pixref.params import PixrefError
 from pixref.server._errors import NotFound, error_kind
 from pixref.server._generation import GenerationService, NoCheckpoint
 from pixref.server._jobs import JobQueue
+from pixref.server._library import LibraryAccess
 from pixref.server._security import require_auth
 from pixref.server._settings import ServerSettings
 from pixref.server._state import ServerState
@@ -38,12 +41,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         settings=settings,
         jobs=JobQueue(cpu_workers=settings.cpu_workers),
         generation=GenerationService(settings.models_dir, settings.device),
+        library=LibraryAccess(paths().library),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
         state.jobs.shutdown()
+        state.library.close()
 
     app = FastAPI(
         title="pixref",
@@ -79,5 +84,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PixrefError)
     async def pixref_error(request: Request, exc: PixrefError) -> JSONResponse:
-        code = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, NoCheckpoint) else 400
+        if isinstance(exc, NotFound | EntryNotFound):
+            code = 404
+        else:
+            code = 503 if isinstance(exc, NoCheckpoint) else 400
         return JSONResponse({"error": error_kind(exc), "detail": str(exc)}, status_code=code)

@@ -8,16 +8,19 @@ from fastapi import Request
 
 from pixref.server._generation import GenerationService
 from pixref.server._jobs import JobQueue
+from pixref.server._library import LibraryAccess
 from pixref.server._settings import ServerSettings
 
 
 @dataclass
 class ServerState:
-    """The settings, the one job queue, and the generation worker's service."""
+    """The settings, the one job queue, the generation worker's service, and the
+    library's readers and single writer."""
 
     settings: ServerSettings
     jobs: JobQueue
     generation: GenerationService
+    library: LibraryAccess
 
 
 def get_state(request: Request) -> ServerState:
