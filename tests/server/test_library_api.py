@@ -383,5 +383,5 @@ def test_openapi_documents_the_library(api):
     assert {"q", "cfg", "seed", "size", "tag", "since", "sweep", "parent", "order"} <= params
     ok = route["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/EntryList"}
-    for path in ("/api/library/{entry_id}", "/api/library/diff"):
+    for path in ("/api/library/{entry_id}", "/api/library/diff", "/api/images/{entry_id}"):
         assert spec["paths"][path]["get"]["summary"]

@@ -27,6 +27,7 @@ log = logging.getLogger("pixref.server")
 ROUTER_MODULES = (
     "pixref.server.jobs_api",
     "pixref.server.library_api",
+    "pixref.server.images_api",
 )
 
 
