@@ -3,6 +3,7 @@ seven entries with known parameters (see `_library_data.build_library`)."""
 
 import io
 import json
+import threading
 import time
 import zipfile
 
@@ -373,6 +374,9 @@ def test_import_refuses_bad_requests(api, body, status, match):
 
 def test_import_status_of_unknown_or_other_jobs(api):
     assert api.get("/api/library/import/job-77").status_code == 404
+    other = api.app.state.pixref.jobs.submit("pixelize", lambda ctx: 1, on_device=False)
+    r = api.get(f"/api/library/import/{other.id}")
+    assert r.status_code == 404 and "a pixelize job, not an import" in r.json()["detail"]
 
 
 def test_openapi_documents_the_library(api):
@@ -385,3 +389,58 @@ def test_openapi_documents_the_library(api):
     assert ok == {"$ref": "#/components/schemas/EntryList"}
     for path in ("/api/library/{entry_id}", "/api/library/diff", "/api/images/{entry_id}"):
         assert spec["paths"][path]["get"]["summary"]
+
+
+def test_cancelled_import_keeps_what_it_read(api, tmp_path, monkeypatch):
+    from pixref.library import _import
+
+    src = tmp_path / "outputs"
+    src.mkdir()
+    for i in range(5):
+        (src / f"{i:05d}-{i}.png").write_bytes(
+            png(color=(i, 7, 7), text={"parameters": infotext(seed=2000 + i)})
+        )
+    second, go = threading.Event(), threading.Event()
+    read = _import._read
+    calls = []
+
+    def slow_read(path):
+        calls.append(path)
+        if len(calls) == 2:
+            second.set()
+            go.wait(10)
+        return read(path)
+
+    monkeypatch.setattr(_import, "_read", slow_read)
+    job = api.post("/api/library/import", json={"folders": [str(src)]}).json()
+    assert second.wait(10)
+    assert api.post(f"/api/jobs/{job['id']}/cancel").status_code == 200
+    go.set()
+    done = _wait(api, job["id"])
+    assert done["state"] == "cancelled" and done["message"].startswith("stopped: added 2")
+    report = api.get(f"/api/library/import/{job['id']}").json()["report"]
+    assert report["stopped"] and len(report["added"]) == 2
+    assert api.get("/api/library", params={"seed": "2000..2004"}).json()["total"] == 2
+
+
+def test_batch_edit(api):
+    r = api.patch(
+        "/api/library",
+        json={"ids": [2, 3], "add_tags": ["Picks"], "rating": 3, "keep": True},
+    )
+    assert r.status_code == 200, r.text
+    assert [(e["id"], e["tags"], e["rating"], e["keep"]) for e in r.json()] == [
+        (2, ["picks"], 3, True),
+        (3, ["picks"], 3, True),
+    ]
+    assert ids(api.get("/api/library", params={"tag": "picks", "rating": "3"})) == [3, 2]
+    gone = api.patch("/api/library", json={"ids": [2, 3], "trash": True, "remove_tags": ["picks"]})
+    assert [(e["in_trash"], e["tags"]) for e in gone.json()] == [(True, []), (True, [])]
+    assert (
+        api.patch("/api/library", json={"ids": [3], "trash": False}).json()[0]["in_trash"] is False
+    )
+    refused = api.patch("/api/library", json={"ids": [1, 99], "add_tags": ["x"], "rating": 1})
+    assert refused.status_code == 404
+    assert api.get("/api/library/1").json()["rating"] == 5  # nothing changed
+    assert api.patch("/api/library", json={"ids": [1], "rating": 9}).status_code == 422
+    assert api.patch("/api/library", json={"ids": []}).status_code == 422

@@ -204,6 +204,19 @@ class IdsBody(BaseModel):
     )
 
 
+class BatchBody(BaseModel):
+    """Changes applied to every entry in ``ids`` (fields left out change nothing)."""
+
+    ids: list[Id] = Field(min_length=1, max_length=10000)
+    add_tags: list[str] = []
+    remove_tags: list[str] = []
+    rating: int | None = Field(default=None, ge=0, le=5)
+    keep: bool | None = None
+    trash: bool | None = Field(
+        default=None, description="true: move to the trash; false: bring back from it."
+    )
+
+
 class ImportBody(BaseModel):
     folders: list[str] = Field(
         min_length=1,

@@ -38,6 +38,7 @@ from pixref.library import (
 from pixref.server._errors import NotFound
 from pixref.server._jobs import Cancelled, JobContext
 from pixref.server._library_models import (
+    BatchBody,
     CheckBody,
     CheckResponse,
     DiffResponse,
@@ -289,6 +290,30 @@ def restore_entry(entry_id: EntryId, state: State) -> EntryDetail:
 
 class IdsResult(BaseModel):
     ids: list[int]
+
+
+@router.patch("", summary="Annotate several entries at once")
+def edit_entries(body: BatchBody, state: State) -> list[EntrySummary]:
+    """Tag, untag, rate, keep, trash or restore every entry in ``ids`` (what the CLI's
+    ``tag``, ``rate``, ``keep``, ``rm`` and ``restore`` do with several ids). An unknown
+    id (404) or a bad tag (400) changes nothing."""
+    ids = body.ids
+
+    def apply(lib: Library) -> list[EntrySummary]:
+        # The first change checks every id in its transaction, so a refusal comes first.
+        if body.add_tags or body.remove_tags:
+            lib.tag(ids, add=body.add_tags, remove=body.remove_tags)
+        if body.rating is not None:
+            lib.rate(ids, body.rating)
+        if body.keep is not None:
+            lib.set_keep(ids, body.keep)
+        if body.trash is True:
+            lib.trash(ids)
+        elif body.trash is False:
+            lib.restore(ids)
+        return [EntrySummary.of(lib.get(i)) for i in ids]
+
+    return state.library.write(apply)
 
 
 @router.post("/restore", summary="Restore several entries, or the whole trash")
