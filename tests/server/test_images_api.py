@@ -146,3 +146,27 @@ def test_only_the_id_matters(api):
     for extra in ("?path=/etc/passwd", "?file=../../library.db", "?v=/etc/passwd"):
         r = api.get("/api/images/1" + extra)
         assert r.status_code == 200 and r.content == data
+
+
+def test_a_reused_id_never_serves_old_bytes_as_immutable(api):
+    """SQLite gives a purged highest id to the next row: the old URL is not the new image."""
+    old_url = api.get("/api/library/7").json()["image_url"]
+    api.delete("/api/library/7")
+    api.post("/api/library/purge", json={"ids": [7]})
+    with open_library() as lib:
+        new = lib.add(_png((1, 2, 3)))
+    assert new.id == 7
+    r = api.get(old_url)
+    assert r.status_code == 200 and r.headers["cache-control"] == "private, no-cache"
+    assert r.headers["etag"] == f'"{new.image_hash}"'
+    assert (
+        api.get(api.get("/api/library/7").json()["image_url"])
+        .headers["cache-control"]
+        .endswith("immutable")
+    )
+
+
+def _png(color):
+    buf = io.BytesIO()
+    Image.new("RGB", (3, 3), color).save(buf, "PNG")
+    return buf.getvalue()

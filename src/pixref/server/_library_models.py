@@ -6,6 +6,9 @@ Image files are never named by path: entries carry ``image_url`` and
 ``thumbnail_url``, which serve the file by library id. The ``v`` in those URLs is
 the start of the image's SHA-256, so a URL always means the same bytes and may be
 cached for good (an id freed by a purge can be given to a new image).
+
+Longer than 400 lines because it holds every shape of the library routes together
+(as the A1111 schemas are kept in one module), each field described for OpenAPI.
 """
 
 from __future__ import annotations

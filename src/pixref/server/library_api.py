@@ -5,8 +5,8 @@ Each route parses its request, calls the same `pixref.library` function as the C
 command named in its docstring, and returns a model from `_library_models`. Routes
 are plain ``def``: FastAPI runs them in its thread pool, so SQLite never blocks the
 event loop. Reads borrow a pooled connection; writes go through the one writer
-(`LibraryAccess`). Longer than 400 lines because it is one router of thirty thin
-routes mirroring `cli/library.py`'s sixteen commands.
+(`LibraryAccess`). Longer than 400 lines because it is one router of twenty-two
+thin routes mirroring `cli/library.py`'s sixteen commands.
 """
 
 from __future__ import annotations
