@@ -196,6 +196,11 @@ def build_sql(
     looking each row up would then cost more than walking the entries newest first
     and testing FTS membership, which stops after ``limit`` hits; SQLite's planner
     cannot know this, so the index is named.
+
+    With a ``limit``, whole rows (``e.*``) are read only for the page: the matches
+    are sorted by id and date alone, then the page's rows looked up. Sorting whole
+    rows (infotext, parameters JSON) made a 1,600-match search of a 10k library
+    3-4x slower.
     """
     if q.order not in ORDERS:
         raise LibraryError(f"`order` must be one of {', '.join(ORDERS)}, got {q.order!r}")
@@ -295,10 +300,14 @@ def build_sql(
     if common_text and not rank and q.order in ("newest", "oldest") and not selective(q):
         hint = " INDEXED BY entries_created"
     where = " AND ".join(clauses)
-    sql = f"SELECT {columns} FROM entries e{hint}{join} WHERE {where} ORDER BY {order}"
+    defer = q.limit is not None and not rank and columns == "e.*"
+    select = "e.id" if defer else columns
+    sql = f"SELECT {select} FROM entries e{hint}{join} WHERE {where} ORDER BY {order}"
     if q.limit is not None:
         sql += " LIMIT ? OFFSET ?"
         args.extend([q.limit, q.offset])
+    if defer:
+        sql = f"SELECT {columns} FROM entries e WHERE e.id IN ({sql}) ORDER BY {order}"
     return sql, join_args + args
 
 
