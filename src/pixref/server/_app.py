@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from pixref import __version__
 from pixref.params import PixrefError
-from pixref.server._errors import NotFound, error_kind
+from pixref.server._errors import ERROR_RESPONSES, NotFound, error_kind
 from pixref.server._generation import GenerationService, NoCheckpoint
 from pixref.server._jobs import JobQueue
 from pixref.server._security import require_auth
@@ -21,7 +21,10 @@ from pixref.server._state import ServerState
 log = logging.getLogger("pixref.server")
 
 #: Routers mounted by `create_app`, in order; each stage's module adds its own.
-ROUTER_MODULES = ("pixref.server.jobs_api",)
+ROUTER_MODULES = (
+    "pixref.server.jobs_api",
+    "pixref.server.web_ui",
+)
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -51,6 +54,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         summary="pixref's API, and A1111's /sdapi/v1 for the clients that speak it.",
         lifespan=lifespan,
         dependencies=[Depends(require_auth)],
+        responses=ERROR_RESPONSES,
         max_body_size=settings.max_body_bytes,
     )
     app.state.pixref = state
