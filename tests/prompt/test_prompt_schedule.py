@@ -61,6 +61,8 @@ def test_schedules(prompt, steps, expected):
         ("[a:b:1.0]", [(10, "b")]),  # the hires pass's start
         ("[a:b:2.0]", [(10, "a")]),  # its end
         ("[a:b:1.25]", [(2, "a"), (10, "b")]),  # int(2.5)
+        # A1111's float arithmetic, kept: (1.2 - 1) * 10 = 1.9999999999999996.
+        ("[a:b:1.2]", [(1, "a"), (10, "b")]),
         ("[to:23]", [(3, ""), (10, "to")]),
         ("[from::1.7]", [(7, "from"), (10, "")]),
         ("x [a:[b:c:1.6]:22]", [(2, "x a"), (6, "x b"), (10, "x c")]),
