@@ -273,11 +273,26 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
     # 2. encode prompt
     conds = adapters.encode_prompts(models, p, extras.loras, extras.embeddings)
     hires = hires_plan(p) if init_image is None else None
+    second = hr_conds = None
+    first_pass_calls = adapters.denoiser_calls(p)
+    if hires is not None:
+        # The hires pass's prompt editing counts on from the first pass (A1111's
+        # hires timeline), in denoiser calls as the first pass counts them.
+        second = hires.second_pass(p)
+        hr_conds = adapters.encode_prompts(
+            models,
+            second,
+            extras.loras,
+            extras.embeddings,
+            first_pass_calls=first_pass_calls,
+        )
     final_w, final_h = hires.size if hires else (job.width, job.height)
     if configure_vae_tiling(_final_vae(models, extras), final_w, final_h):
         job.warnings.append("large image: the VAE decodes in tiles (faint seams are possible)")
     network_hashes = extras.hashes(p)
     warnings = job.warnings + list(conds.warnings)
+    if hr_conds is not None:
+        warnings += [w for w in hr_conds.warnings if w not in warnings]
     image_cond = _inpainting_model_conditioning(models, init_pixels, inpaint, job)
     images: list[Image.Image] = []
     out_params: list[GenerationParams] = []
@@ -298,11 +313,16 @@ def _run(params, models, job, init_image, mask, on_step, should_stop, extras) ->
         )
         latents, switched = first_pass.run(seeds, subseeds, init_latent, callback)
         if hires is not None:
-            second = hires.second_pass(p)
-            hr_conds = adapters.encode_prompts(models, second, extras.loras, extras.embeddings)
             upscaled = hires.upscale(models, latents)
             hr_pass = _Pass(
-                models, second, hr_conds, None, None, extras.refiner, extras.controlnets
+                models,
+                second,
+                hr_conds,
+                None,
+                None,
+                extras.refiner,
+                extras.controlnets,
+                first_pass_calls=first_pass_calls,
             )
             latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
         # 6. decode
@@ -338,6 +358,7 @@ class _Pass:
     inpaint: _Inpaint | None
     refiner: Refiner | None
     controlnets: tuple[ControlInput, ...] = ()
+    first_pass_calls: int | None = None  # set for the hires pass: its prompt-editing timeline
 
     def run(self, seeds, subseeds, init_latent, callback) -> tuple[torch.Tensor, bool]:
         models, p, inpaint = self.models, self.p, self.inpaint
@@ -359,7 +380,9 @@ class _Pass:
             image_cond=None if image_cond is None else image_cond.expand(len(seeds), -1, -1, -1),
             init_latent=start_latent if inpaint is not None else None,
             keep_mask=keep,
-            refiner=None if self.refiner is None else self.refiner.stage(p),
+            refiner=None
+            if self.refiner is None
+            else self.refiner.stage(p, first_pass_calls=self.first_pass_calls),
             controlnets=active_units(self.controlnets, p.width, p.height, models.device),
             total_calls=adapters.denoiser_calls(p),
         )
