@@ -140,6 +140,15 @@ def test_hires_prompt_and_negative_prompt_are_used_in_the_second_pass(pair):
     assert spy.runs(1) == [("cat", 4), ("dog", 8)]
 
 
+def test_empty_hires_prompts_mean_the_first_pass_prompts(pair):
+    base, _ = pair
+    # A1111 reads hr_prompt == '' as "same as the prompt" (setup_prompts).
+    hires = Hires(upscale=2, steps=10, prompt="", negative_prompt="")
+    spy = spied(base, BASE.replace(prompt="[cat:dog:9]", negative_prompt="dog", hires=hires))
+    assert spy.runs(0) == [("cat", 10), ("dog", 2)]
+    assert spy.runs(1) == [("dog", 12)]
+
+
 def test_refiner_taking_over_the_hires_pass_uses_the_hires_timeline(pair):
     base, refiner = pair
     # The refiner re-encodes the prompts with its own text encoder; with a
