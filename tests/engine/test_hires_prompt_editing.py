@@ -175,3 +175,11 @@ def test_hires_schedule_does_not_reuse_the_first_pass_encoding(pair):
     assert encoder.encode_calls - calls == 3
     assert len(encoder.cache) == 3
     assert spy.runs() == [("cat", 3), ("dog", 9)]
+
+
+def test_hires_prompt_warnings_reach_the_result(pair):
+    base, _ = pair
+    hires = Hires(upscale=2, steps=2, prompt="cat | [dog:2]")
+    result = generate(BASE.replace(hires=hires), base)
+    assert any("unscheduled" in warning for warning in result.warnings)
+    assert not any("unscheduled" in w for w in generate(BASE.replace(hires=None), base).warnings)
