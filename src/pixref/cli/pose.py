@@ -161,7 +161,11 @@ def detect_command(
     ] = 512,
     scores: Annotated[
         bool,
-        typer.Option("--scores", help="Keep heatmap scores as confidences [1.0 when found]."),
+        typer.Option(
+            "--scores",
+            help="Keep heatmap scores as confidences [1.0 when found]; renderers, "
+            "--render included, skip points below 1.",
+        ),
     ] = False,
     normalized: Annotated[
         bool, typer.Option("--normalized", help="Write 0-1 canvas coordinates.")
