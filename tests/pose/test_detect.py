@@ -17,7 +17,7 @@ from pixref.pose import Pose, PoseError, detect_pose, find_annotator_weights  # 
 from pixref.pose._openpose import pose_from_photo, shrink  # noqa: E402
 from pixref.pose._openpose_body import PAF_CHANNELS, PAF_LIMBS  # noqa: E402
 from pixref.pose._openpose_hand import hand_keypoints  # noqa: E402
-from pixref.pose._openpose_net import HandPoseNet, predictor  # noqa: E402
+from pixref.pose._openpose_net import HandPoseNet, load_network, predictor  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +105,11 @@ def test_shrink_keeps_the_aspect_and_never_enlarges():
 @pytest.mark.slow
 def test_hand_network_runs_on_a_hand_box(openpose_models):
     # The random hand network through the whole hand pipeline (4 scales up to 736 px).
-    net = HandPoseNet()
-    net.load_state_dict(torch.load(openpose_models / "openpose" / "hand_pose_model.pth"))
+    net = load_network(HandPoseNet, openpose_models / "openpose" / "hand_pose_model.pth")
     body = np.zeros((18, 3))
     body[[2, 3, 4]] = [[100, 60, 1], [100, 120, 1], [100, 170, 1]]
     image = np.random.default_rng(2).integers(0, 256, (300, 200, 3), dtype=np.uint8)
-    hands = hand_keypoints(body, image, predictor(net.eval(), "cpu"))
+    hands = hand_keypoints(body, image, predictor(net, "cpu", channels_last=True))
     assert list(hands) == ["right_hand"] and hands["right_hand"].shape == (21, 3)
     found = hands["right_hand"][hands["right_hand"][:, 2] != 0]
     # box: x 100 - 40.5 (one forearm * 1.5 / 2), y 170 + 16.5 - 40.5

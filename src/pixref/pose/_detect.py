@@ -168,10 +168,11 @@ def detect_pose(
     photo = read_photo(image_path)
     net, openpose = _import_detector()
     torch_device = _device(net, device)
-    body = net.predictor(net.load_network(net.BodyPoseNet(), weights.body), torch_device)
+    body = net.predictor(net.load_network(net.BodyPoseNet, weights.body), torch_device)
     hand = None
     if hands and weights.hand is not None:
-        hand = net.predictor(net.load_network(net.HandPoseNet(), weights.hand), torch_device)
+        hand_net = net.load_network(net.HandPoseNet, weights.hand)
+        hand = net.predictor(hand_net, torch_device, channels_last=True)
     pose = openpose.pose_from_photo(
         openpose.shrink(photo, processor_res), body, hand, scores=scores
     )

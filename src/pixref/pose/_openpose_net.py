@@ -174,8 +174,12 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_network(net: nn.Module, path: str | os.PathLike[str]) -> nn.Module:
-    """Load ``path`` into ``net`` with strict key and shape checks; return it in eval mode.
+def load_network(kind: type[_Stages], path: str | os.PathLike[str]) -> nn.Module:
+    """Build ``kind`` (`BodyPoseNet` or `HandPoseNet`) from the weight file, in eval mode.
+
+    Keys and shapes are checked strictly; tensors are cast to float32. The network is
+    built without initialising weights (on the meta device) and takes the file's
+    tensors, which saves about 0.7 s for the body network on CPU.
 
     Raises
     ------
@@ -184,8 +188,10 @@ def load_network(net: nn.Module, path: str | os.PathLike[str]) -> nn.Module:
     """
     path = Path(path)
     state = read_state_dict(path)
+    with torch.device("meta"):
+        net = kind()
     expected = net.state_dict()
-    what = f"{path} is not the OpenPose {getattr(net, 'kind', 'pose')} network"
+    what = f"{path} is not the OpenPose {net.kind} network"
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
@@ -201,22 +207,24 @@ def load_network(net: nn.Module, path: str | os.PathLike[str]) -> nn.Module:
                 f"{what}: `{key}` has shape {tuple(state[key].shape)}, expected "
                 f"{tuple(tensor.shape)}; use the lllyasviel/Annotators file"
             )
-    net.load_state_dict(state, strict=True)
+    state = {k: v.float().contiguous() for k, v in state.items()}
+    net.load_state_dict(state, strict=True, assign=True)
     return net.eval()
 
 
-def predictor(net: nn.Module, device: str | torch.device):
+def predictor(net: nn.Module, device: str | torch.device, *, channels_last: bool = False):
     """Wrap ``net`` as a numpy function: ``(1, 3, H, W)`` float32 in, float32 maps out.
 
     The body network's function returns ``(pafs, heatmaps)``, the hand network's one
-    array, each ``(C, H/8, W/8)``. Runs channels-last (1.6x faster on CPU for the
-    body network, see issue note 6).
+    array, each ``(C, H/8, W/8)``. ``channels_last`` made the hand network 1.3x faster
+    on the 2-core development CPU and the body network no faster (issue note 6).
     """
-    net = net.to(device, memory_format=torch.channels_last)
+    memory = torch.channels_last if channels_last else torch.contiguous_format
+    net = net.to(device, memory_format=memory)
 
     @torch.inference_mode()
     def predict(batch: np.ndarray):
-        x = torch.from_numpy(batch).to(device).contiguous(memory_format=torch.channels_last)
+        x = torch.from_numpy(batch).to(device).contiguous(memory_format=memory)
         out = net(x)
         if isinstance(out, tuple):
             return tuple(o[0].float().cpu().numpy() for o in out)
