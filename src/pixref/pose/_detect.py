@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -190,7 +192,7 @@ def _check_processor_res(value: object) -> None:
         )
 
 
-def _import_detector():
+def _import_detector() -> tuple[ModuleType, ModuleType]:
     try:
         from pixref.pose import _openpose, _openpose_net
     except ImportError as exc:
@@ -201,7 +203,7 @@ def _import_detector():
     return _openpose_net, _openpose
 
 
-def _device(net, device: str | None):
+def _device(net: ModuleType, device: str | None) -> Any:
     import torch
 
     if device is None:

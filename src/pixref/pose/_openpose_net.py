@@ -22,7 +22,9 @@ through a ReLU. `BodyPoseNet` does the same, so peaks match the annotator's.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -212,7 +214,9 @@ def load_network(kind: type[_Stages], path: str | os.PathLike[str]) -> nn.Module
     return net.eval()
 
 
-def predictor(net: nn.Module, device: str | torch.device, *, channels_last: bool = False):
+def predictor(
+    net: nn.Module, device: str | torch.device, *, channels_last: bool = False
+) -> Callable[[np.ndarray], Any]:
     """Wrap ``net`` as a numpy function: ``(1, 3, H, W)`` float32 in, float32 maps out.
 
     The body network's function returns ``(pafs, heatmaps)``, the hand network's one
@@ -223,7 +227,7 @@ def predictor(net: nn.Module, device: str | torch.device, *, channels_last: bool
     net = net.to(device, memory_format=memory)
 
     @torch.inference_mode()
-    def predict(batch: np.ndarray):
+    def predict(batch: np.ndarray) -> Any:
         x = torch.from_numpy(batch).to(device).contiguous(memory_format=memory)
         out = net(x)
         if isinstance(out, tuple):
