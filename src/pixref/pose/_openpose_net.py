@@ -220,8 +220,9 @@ def predictor(
     """Wrap ``net`` as a numpy function: ``(1, 3, H, W)`` float32 in, float32 maps out.
 
     The body network's function returns ``(pafs, heatmaps)``, the hand network's one
-    array, each ``(C, H/8, W/8)``. ``channels_last`` made the hand network 1.3x faster
-    on the 2-core development CPU and the body network no faster (issue note 6).
+    array, each ``(C, H/8, W/8)``. ``channels_last`` made the hand network 1.1-1.3x
+    faster at 736 px on the 2-core development CPU (interleaved runs) and the body
+    network no faster (benchmarks/pose_detect.py).
     """
     memory = torch.channels_last if channels_last else torch.contiguous_format
     net = net.to(device, memory_format=memory)
