@@ -13,7 +13,7 @@ from pixref import __version__
 from pixref.home import paths
 from pixref.library import EntryNotFound
 from pixref.params import PixrefError
-from pixref.server._errors import NotFound, error_kind
+from pixref.server._errors import ERROR_RESPONSES, NotFound, error_kind
 from pixref.server._generation import GenerationService, NoCheckpoint
 from pixref.server._jobs import JobQueue
 from pixref.server._library import LibraryAccess
@@ -28,6 +28,7 @@ ROUTER_MODULES = (
     "pixref.server.jobs_api",
     "pixref.server.library_api",
     "pixref.server.images_api",
+    "pixref.server.web_ui",
 )
 
 
@@ -60,6 +61,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         summary="pixref's API, and A1111's /sdapi/v1 for the clients that speak it.",
         lifespan=lifespan,
         dependencies=[Depends(require_auth)],
+        responses=ERROR_RESPONSES,
         max_body_size=settings.max_body_bytes,
     )
     app.state.pixref = state
