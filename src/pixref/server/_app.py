@@ -10,7 +10,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from pixref import __version__
-from pixref.home import paths
 from pixref.library import EntryNotFound
 from pixref.params import PixrefError
 from pixref.server._errors import ERROR_RESPONSES, NotFound, error_kind
@@ -46,7 +45,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         settings=settings,
         jobs=JobQueue(cpu_workers=settings.cpu_workers),
         generation=GenerationService(settings.models_dir, settings.device),
-        library=LibraryAccess(paths().library),
+        library=LibraryAccess(),
     )
 
     @asynccontextmanager

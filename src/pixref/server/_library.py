@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from pixref.library import Library, LibraryError, open_library
+from pixref.home import paths
+from pixref.library import Library, open_library
 
 log = logging.getLogger("pixref.server")
 T = TypeVar("T")
@@ -29,26 +30,32 @@ class LibraryAccess:
 
     Parameters
     ----------
-    path : Path
-        The library database (``library.db`` of the data home).
+    path : Path, optional
+        The library database; by default the data home's ``library.db``, looked up
+        when the library is first used (not when the app is built).
     timeout : float
         Seconds a connection waits for another process's write lock.
     max_idle : int
         Readers kept open between requests; more are opened under load and closed after.
     """
 
-    def __init__(self, path: Path, *, timeout: float = 15.0, max_idle: int = 32) -> None:
+    def __init__(
+        self, path: Path | None = None, *, timeout: float = 15.0, max_idle: int = 32
+    ) -> None:
         self.path = path
         self.timeout = timeout
         self.max_idle = max_idle
         self._lock = threading.Lock()
         self._idle: list[Library] = []
-        self._closed = False
+        self._epoch = 0  # bumped by close(): readers borrowed before it are not kept
         self._write_lock = threading.Lock()
         self._writer: Library | None = None
         self._warned = False
 
     def _open(self) -> Library:
+        with self._lock:
+            if self.path is None:
+                self.path = paths().library
         lib = open_library(self.path, timeout=self.timeout)
         if not self._warned:
             self._warned = True
@@ -60,7 +67,7 @@ class LibraryAccess:
     def read(self) -> Iterator[Library]:
         """Borrow a reader for the length of the ``with`` block (one thread at a time)."""
         with self._lock:
-            self._check_open()
+            epoch = self._epoch
             lib = self._idle.pop() if self._idle else None
         if lib is None:
             lib = self._open()
@@ -68,7 +75,7 @@ class LibraryAccess:
             yield lib
         finally:
             with self._lock:
-                keep = not self._closed and len(self._idle) < self.max_idle
+                keep = epoch == self._epoch and len(self._idle) < self.max_idle
                 if keep:
                     self._idle.append(lib)
             if not keep:
@@ -77,20 +84,15 @@ class LibraryAccess:
     def write(self, fn: Callable[[Library], T]) -> T:
         """Run ``fn(writer)`` on the one writer connection, after any write before it."""
         with self._write_lock:
-            with self._lock:
-                self._check_open()
             if self._writer is None:
                 self._writer = self._open()
             return fn(self._writer)
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise LibraryError("the server is shutting down; the library is closed")
-
     def close(self) -> None:
-        """Close every idle reader and the writer (readers in use close when returned)."""
+        """Close the idle readers and the writer (at shutdown). Readers in use close when
+        returned; a later request opens connections again (an app may be started twice)."""
         with self._lock:
-            self._closed = True
+            self._epoch += 1
             idle, self._idle = self._idle, []
         for lib in idle:
             lib.close()
