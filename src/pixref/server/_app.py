@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from pixref import __version__
 from pixref.library import EntryNotFound
@@ -94,3 +99,33 @@ def _add_error_handlers(app: FastAPI) -> None:
         else:
             code = 503 if isinstance(exc, NoCheckpoint) else 400
         return JSONResponse({"error": error_kind(exc), "detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # Starlette's 405 lists the methods of the first route matching the path only;
+        # a path served by several routes (GET and PATCH /api/library) lists all of theirs.
+        if exc.status_code == 405:
+            headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+            exc = StarletteHTTPException(405, exc.detail, headers=headers)
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        # Under /api an unknown path or a refused method reads like every other error.
+        kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        return JSONResponse(
+            {"error": kind, "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods of every route with the same path template as the first matching one."""
+    template, methods = None, set()
+    # iter_route_contexts walks into included routers (FastAPI keeps them nested).
+    for route in iter_route_contexts(request.app.routes):
+        if not route.methods or route.matches(request.scope)[0] == Match.NONE:
+            continue
+        template = template or route.path
+        if route.path == template:
+            methods |= route.methods
+    return ", ".join(sorted(methods))

@@ -16,10 +16,9 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool
 
 from pixref.library import (
-    MAX_ID,
     Change,
     CheckReport,
     Diff,
@@ -44,6 +43,11 @@ class ThumbnailSize(IntEnum):
 DEFAULT_THUMBNAIL = ThumbnailSize.px256
 
 
+#: The largest id the API takes: JavaScript's largest exact integer (a library's ids
+#: never come near; SQLite's own limit, 2**63 - 1, is not exact in a JSON double).
+MAX_ID = 2**53 - 1
+
+
 def _digits(value: Any) -> Any:
     # Ids in URLs are plain digits: "1.0", "0x1" or " 1" name no entry.
     if isinstance(value, str) and not (value.isascii() and value.isdigit()):
@@ -51,9 +55,21 @@ def _digits(value: Any) -> Any:
     return value
 
 
-#: Put before a `Path`/`Query`/`Field` on an ``int`` id.
+#: Put after the `Query`/`Field` of an ``int`` id in a query string (after, so that its
+#: bounds stay in the OpenAPI schema). Paths use Starlette's ``{name:int}`` instead.
 Digits = BeforeValidator(_digits)
-Id = Annotated[int, Digits, Field(ge=1, le=MAX_ID, description="A library entry id.")]
+
+
+def _number(value: Any) -> Any:
+    # JSON bodies as typed: "4" or true is not a number (4.0 is, as JSON Schema says).
+    if isinstance(value, str | bool):
+        raise ValueError("must be a number, not text or true/false")
+    return value
+
+
+#: Put after the `Field` of an ``int`` in a JSON body.
+Number = BeforeValidator(_number)
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A library entry id."), Number]
 
 
 def image_version(image_hash: str) -> str:
@@ -194,11 +210,11 @@ class NoteBody(BaseModel):
 
 
 class RatingBody(BaseModel):
-    rating: int = Field(ge=0, le=5, description="0 (none) to 5 stars.")
+    rating: Annotated[int, Field(ge=0, le=5), Number] = Field(description="0 (none) to 5 stars.")
 
 
 class KeepBody(BaseModel):
-    keep: bool = True
+    keep: StrictBool = True
 
 
 class IdsBody(BaseModel):
@@ -213,9 +229,9 @@ class BatchBody(BaseModel):
     ids: list[Id] = Field(min_length=1, max_length=10000)
     add_tags: list[str] = []
     remove_tags: list[str] = []
-    rating: int | None = Field(default=None, ge=0, le=5)
-    keep: bool | None = None
-    trash: bool | None = Field(
+    rating: Annotated[int | None, Field(ge=0, le=5), Number] = None
+    keep: StrictBool | None = None
+    trash: StrictBool | None = Field(
         default=None, description="true: move to the trash; false: bring back from it."
     )
 
@@ -225,7 +241,7 @@ class ImportBody(BaseModel):
         min_length=1,
         description="Absolute paths of folders (or image files) on the server's disk.",
     )
-    link: bool = Field(default=False, description="Keep files where they are (no copy).")
+    link: StrictBool = Field(default=False, description="Keep files where they are (no copy).")
     tags: list[str] = Field(default=[], description="Tags for every imported entry.")
 
 
@@ -234,7 +250,7 @@ class ExportBody(BaseModel):
 
 
 class CheckBody(BaseModel):
-    repair: bool = Field(
+    repair: StrictBool = Field(
         default=False,
         description="Delete rows whose image is gone (or copy it back from its import "
         "source) and unused files.",

@@ -19,14 +19,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from pixref.library import MAX_ID, Entry
+from pixref.library import Entry
 from pixref.server._errors import NotFound
-from pixref.server._library_models import DEFAULT_THUMBNAIL, Digits, ThumbnailSize, image_version
+from pixref.server._library_models import DEFAULT_THUMBNAIL, MAX_ID, ThumbnailSize, image_version
 from pixref.server._state import ServerState, get_state
 
 router = APIRouter(prefix="/api/images", tags=["images"])
 State = Annotated[ServerState, Depends(get_state)]
-EntryId = Annotated[int, Digits, Path(ge=1, le=MAX_ID, description="A library entry id.")]
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="A library entry id.")]
 Version = Annotated[
     str | None,
     Query(
@@ -112,7 +112,7 @@ def _serve(request: Request, entry: Entry, path, etag: str, v: str | None, name:
 
 
 @router.get(
-    "/{entry_id}",
+    "/{entry_id:int}",
     summary="An entry's image file",
     response_class=FileResponse,
     responses=IMAGE_RESPONSES,
@@ -125,7 +125,7 @@ def get_image(entry_id: EntryId, request: Request, state: State, v: Version = No
 
 
 @router.get(
-    "/{entry_id}/thumbnail",
+    "/{entry_id:int}/thumbnail",
     summary="An entry's thumbnail",
     response_class=FileResponse,
     responses={**IMAGE_RESPONSES, 200: {"content": {"image/png": {}}}},

@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from pixref.library import (
-    MAX_ID,
     Library,
     LibraryError,
     diff,
@@ -38,6 +37,7 @@ from pixref.library import (
 from pixref.server._errors import NotFound
 from pixref.server._jobs import Cancelled, JobContext
 from pixref.server._library_models import (
+    MAX_ID,
     BatchBody,
     CheckBody,
     CheckResponse,
@@ -67,8 +67,8 @@ from pixref.server._state import ServerState, get_state
 
 router = APIRouter(prefix="/api/library", tags=["library"])
 State = Annotated[ServerState, Depends(get_state)]
-EntryId = Annotated[int, Digits, Path(ge=1, le=MAX_ID, description="A library entry id.")]
-OtherId = Annotated[int, Digits, Query(ge=1, le=MAX_ID, description="A library entry id.")]
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="A library entry id.")]
+OtherId = Annotated[int, Query(ge=1, le=MAX_ID, description="A library entry id."), Digits]
 #: Most entries one page of a list or search returns.
 MAX_PAGE = 1000
 
@@ -103,9 +103,11 @@ class SearchFilters(BaseModel):
     since: str | None = Field(default=None, description="Created on or after (YYYY-MM-DD).")
     until: str | None = Field(default=None, description="Created on or before (YYYY-MM-DD).")
     controlnet: bool | None = Field(default=None, description="Used ControlNet or not.")
-    sweep: int | None = Field(default=None, ge=1, le=MAX_ID, description="Cells of this sweep.")
-    parent: int | None = Field(
-        default=None, ge=1, le=MAX_ID, description="Entries made from this entry."
+    sweep: Annotated[int | None, Field(ge=1, le=MAX_ID), Digits] = Field(
+        default=None, description="Cells of this sweep."
+    )
+    parent: Annotated[int | None, Field(ge=1, le=MAX_ID), Digits] = Field(
+        default=None, description="Entries made from this entry."
     )
     trash: bool = Field(default=False, description="List the trash instead.")
     order: Literal["newest", "oldest", "rank", "rating"] = Field(
@@ -119,6 +121,9 @@ def _detail(lib: Library, entry_id: int) -> EntryDetail:
     e = lib.get(entry_id)
     return EntryDetail.build(e, lib.parents(e.id), lib.children(e.id), lib.sweep_of(e.id))
 
+
+# Paths without an id come first: Starlette answers a 405 (and OPTIONS) with the
+# methods of the first route whose path matches, and /{entry_id} matches "check" too.
 
 # ----------------------------------------------------------------------------- reading
 
@@ -175,9 +180,9 @@ def diff_entries(a: OtherId, b: OtherId, state: State) -> DiffResponse:
         return DiffResponse.of(diff(lib, a, b))
 
 
-@router.get("/sweeps/{sweep_id}", summary="A sweep's cells and axes")
+@router.get("/sweeps/{sweep_id:int}", summary="A sweep's cells and axes")
 def get_sweep(
-    sweep_id: Annotated[int, Digits, Path(ge=1, le=MAX_ID, description="A sweep id.")], state: State
+    sweep_id: Annotated[int, Path(ge=1, le=MAX_ID, description="A sweep id.")], state: State
 ) -> SweepResponse:
     """A sweep's axes and every cell with its axis values (`pixref log show sweep:ID`)."""
     with state.library.read() as lib:
@@ -198,94 +203,7 @@ def check_library(state: State) -> CheckResponse:
         return CheckResponse.of(lib.check())
 
 
-@router.get("/{entry_id}", summary="One entry in full")
-def get_entry(entry_id: EntryId, state: State) -> EntryDetail:
-    """Parameters, infotext, tags, note, rating, keep and lineage (`pixref log show ID`)."""
-    with state.library.read() as lib:
-        return _detail(lib, entry_id)
-
-
-@router.get("/{entry_id}/similar", summary="Entries one parameter away")
-def similar_entries(entry_id: EntryId, state: State) -> SimilarResponse:
-    """Entries that differ from this one in exactly one parameter, grouped by it
-    (`pixref log similar ID`)."""
-    with state.library.read() as lib:
-        return SimilarResponse.of(entry_id, similar(lib, entry_id))
-
-
-@router.get("/{entry_id}/recall", summary="Return to an entry's exact point")
-def recall_entry(entry_id: EntryId, state: State) -> RecallResponse:
-    """The infotext, the parameters and the `pixref txt2img` command that make this
-    image again (`pixref log recall ID`)."""
-    with state.library.read() as lib:
-        return RecallResponse.of(recall(lib, entry_id))
-
-
-@router.get("/{entry_id}/tree", summary="An entry's family tree")
-def entry_tree(entry_id: EntryId, state: State) -> TreeResponse:
-    """Ancestors and descendants (img2img, inpaint, variation, pixelize, ...) from the
-    oldest ancestor down, and the entry's sweep (`pixref log tree ID`)."""
-    with state.library.read() as lib:
-        root = lineage(lib, entry_id)
-        sweep = lib.sweep_of(entry_id)
-    return TreeResponse(id=entry_id, root=LineageTree.of(root), sweep=SweepMembership.of(sweep))
-
-
-# ----------------------------------------------------------------------------- annotating
-
-
-@router.post("/{entry_id}/tags", summary="Add tags")
-def add_tags(entry_id: EntryId, body: TagsBody, state: State) -> EntryDetail:
-    """Add tags (lower-cased, spaces collapsed) to an entry (`pixref log tag ID TAG...`)."""
-    state.library.write(lambda lib: lib.tag([entry_id], add=body.tags))
-    return get_entry(entry_id, state)
-
-
-@router.delete("/{entry_id}/tags", summary="Remove tags")
-def remove_tags(
-    entry_id: EntryId,
-    tag: Annotated[list[str], Query(min_length=1, description="Tags to remove (repeat).")],
-    state: State,
-) -> EntryDetail:
-    """Remove tags from an entry (`pixref log tag --remove ID TAG...`)."""
-    state.library.write(lambda lib: lib.tag([entry_id], remove=tag))
-    return get_entry(entry_id, state)
-
-
-@router.put("/{entry_id}/note", summary="Set the note")
-def set_note(entry_id: EntryId, body: NoteBody, state: State) -> EntryDetail:
-    """Set an entry's note; an empty one clears it (`pixref log note ID TEXT`)."""
-    state.library.write(lambda lib: lib.set_note(entry_id, body.note))
-    return get_entry(entry_id, state)
-
-
-@router.put("/{entry_id}/rating", summary="Rate 0-5 stars")
-def set_rating(entry_id: EntryId, body: RatingBody, state: State) -> EntryDetail:
-    """Rate an entry from 0 to 5 stars (`pixref log rate ID N`)."""
-    state.library.write(lambda lib: lib.rate([entry_id], body.rating))
-    return get_entry(entry_id, state)
-
-
-@router.put("/{entry_id}/keep", summary="Mark as a keeper")
-def set_keep(entry_id: EntryId, body: KeepBody, state: State) -> EntryDetail:
-    """Set or clear an entry's keep mark (`pixref log keep [--off] ID`)."""
-    state.library.write(lambda lib: lib.set_keep([entry_id], body.keep))
-    return get_entry(entry_id, state)
-
-
-@router.delete("/{entry_id}", summary="Move to the trash")
-def trash_entry(entry_id: EntryId, state: State) -> EntryDetail:
-    """Move an entry to the trash: hidden from lists, image kept, restorable
-    (`pixref log rm ID`). ``POST /api/library/purge`` deletes the trash for good."""
-    state.library.write(lambda lib: lib.trash([entry_id]))
-    return get_entry(entry_id, state)
-
-
-@router.post("/{entry_id}/restore", summary="Bring back from the trash")
-def restore_entry(entry_id: EntryId, state: State) -> EntryDetail:
-    """Bring an entry back from the trash (`pixref log restore ID`)."""
-    state.library.write(lambda lib: lib.restore([entry_id]))
-    return get_entry(entry_id, state)
+# ----------------------------------------------------------------------------- several entries
 
 
 class IdsResult(BaseModel):
@@ -442,3 +360,93 @@ def export_entries(body: ExportBody, state: State) -> FileResponse:
         filename="pixref-export.zip",
         background=BackgroundTask(FilePath(tmp).unlink, missing_ok=True),
     )
+
+
+# ----------------------------------------------------------------------------- one entry
+
+
+@router.get("/{entry_id:int}", summary="One entry in full")
+def get_entry(entry_id: EntryId, state: State) -> EntryDetail:
+    """Parameters, infotext, tags, note, rating, keep and lineage (`pixref log show ID`)."""
+    with state.library.read() as lib:
+        return _detail(lib, entry_id)
+
+
+@router.get("/{entry_id:int}/similar", summary="Entries one parameter away")
+def similar_entries(entry_id: EntryId, state: State) -> SimilarResponse:
+    """Entries that differ from this one in exactly one parameter, grouped by it
+    (`pixref log similar ID`)."""
+    with state.library.read() as lib:
+        return SimilarResponse.of(entry_id, similar(lib, entry_id))
+
+
+@router.get("/{entry_id:int}/recall", summary="Return to an entry's exact point")
+def recall_entry(entry_id: EntryId, state: State) -> RecallResponse:
+    """The infotext, the parameters and the `pixref txt2img` command that make this
+    image again (`pixref log recall ID`)."""
+    with state.library.read() as lib:
+        return RecallResponse.of(recall(lib, entry_id))
+
+
+@router.get("/{entry_id:int}/tree", summary="An entry's family tree")
+def entry_tree(entry_id: EntryId, state: State) -> TreeResponse:
+    """Ancestors and descendants (img2img, inpaint, variation, pixelize, ...) from the
+    oldest ancestor down, and the entry's sweep (`pixref log tree ID`)."""
+    with state.library.read() as lib:
+        root = lineage(lib, entry_id)
+        sweep = lib.sweep_of(entry_id)
+    return TreeResponse(id=entry_id, root=LineageTree.of(root), sweep=SweepMembership.of(sweep))
+
+
+@router.post("/{entry_id:int}/tags", summary="Add tags")
+def add_tags(entry_id: EntryId, body: TagsBody, state: State) -> EntryDetail:
+    """Add tags (lower-cased, spaces collapsed) to an entry (`pixref log tag ID TAG...`)."""
+    state.library.write(lambda lib: lib.tag([entry_id], add=body.tags))
+    return get_entry(entry_id, state)
+
+
+@router.delete("/{entry_id:int}/tags", summary="Remove tags")
+def remove_tags(
+    entry_id: EntryId,
+    tag: Annotated[list[str], Query(min_length=1, description="Tags to remove (repeat).")],
+    state: State,
+) -> EntryDetail:
+    """Remove tags from an entry (`pixref log tag --remove ID TAG...`)."""
+    state.library.write(lambda lib: lib.tag([entry_id], remove=tag))
+    return get_entry(entry_id, state)
+
+
+@router.put("/{entry_id:int}/note", summary="Set the note")
+def set_note(entry_id: EntryId, body: NoteBody, state: State) -> EntryDetail:
+    """Set an entry's note; an empty one clears it (`pixref log note ID TEXT`)."""
+    state.library.write(lambda lib: lib.set_note(entry_id, body.note))
+    return get_entry(entry_id, state)
+
+
+@router.put("/{entry_id:int}/rating", summary="Rate 0-5 stars")
+def set_rating(entry_id: EntryId, body: RatingBody, state: State) -> EntryDetail:
+    """Rate an entry from 0 to 5 stars (`pixref log rate ID N`)."""
+    state.library.write(lambda lib: lib.rate([entry_id], body.rating))
+    return get_entry(entry_id, state)
+
+
+@router.put("/{entry_id:int}/keep", summary="Mark as a keeper")
+def set_keep(entry_id: EntryId, body: KeepBody, state: State) -> EntryDetail:
+    """Set or clear an entry's keep mark (`pixref log keep [--off] ID`)."""
+    state.library.write(lambda lib: lib.set_keep([entry_id], body.keep))
+    return get_entry(entry_id, state)
+
+
+@router.delete("/{entry_id:int}", summary="Move to the trash")
+def trash_entry(entry_id: EntryId, state: State) -> EntryDetail:
+    """Move an entry to the trash: hidden from lists, image kept, restorable
+    (`pixref log rm ID`). ``POST /api/library/purge`` deletes the trash for good."""
+    state.library.write(lambda lib: lib.trash([entry_id]))
+    return get_entry(entry_id, state)
+
+
+@router.post("/{entry_id:int}/restore", summary="Bring back from the trash")
+def restore_entry(entry_id: EntryId, state: State) -> EntryDetail:
+    """Bring an entry back from the trash (`pixref log restore ID`)."""
+    state.library.write(lambda lib: lib.restore([entry_id]))
+    return get_entry(entry_id, state)
