@@ -21,7 +21,7 @@ from pixref.server._state import ServerState
 log = logging.getLogger("pixref.server")
 
 #: Routers mounted by `create_app`, in order; each stage's module adds its own.
-ROUTER_MODULES = ("pixref.server.jobs_api",)
+ROUTER_MODULES = ("pixref.server.jobs_api", "pixref.server.sdapi")
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
