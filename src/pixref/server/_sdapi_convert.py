@@ -152,6 +152,9 @@ def to_params(req: GenerationRequest, options: Options, *, img2img: bool) -> Con
     count = req.batch_size * req.n_iter
     if req.batch_size < 1 or req.n_iter < 1:
         raise Unsupported("`batch_size` and `n_iter` must be at least 1")
+    strength = req.denoising_strength
+    if img2img and (strength is None or not 0 <= strength <= 1):
+        raise Unsupported(f"`denoising_strength` must be within 0-1 for img2img, got {strength}")
     seeds, subseeds = batch_seeds(seed, subseed, req.subseed_strength, count)
     resize_from = (req.seed_resize_from_w, req.seed_resize_from_h)
     params = GenerationParams(

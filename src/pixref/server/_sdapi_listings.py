@@ -7,6 +7,7 @@ in the data home, as ``pixref models --hash`` does.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from pixref.engine.models import (
     ModelInfo,
     ModelKind,
     describe_model_file,
+    file_sha256,
     find_checkpoint,
     find_model,
     list_models,
@@ -64,12 +66,19 @@ def sd_models(models_dir: Path | None) -> list[SDModelItem]:
 
 
 def current_checkpoint(service: GenerationService, models_dir: Path | None) -> ModelInfo | None:
-    """The checkpoint a request without one uses (A1111's ``sd_model_checkpoint``)."""
-    infos = _checkpoints(models_dir)
+    """The checkpoint a request without one uses (A1111's ``sd_model_checkpoint``).
+
+    Only that file is hashed (once per file version), so ``GET /options`` stays quick.
+    """
+    infos = list_models(models_dir, kinds=(ModelKind.checkpoint,))
     if service.checkpoint is None:
-        return infos[0] if infos else None
-    chosen = Path(service.checkpoint).resolve()
-    return next((i for i in infos if i.path.resolve() == chosen), None)
+        info = infos[0] if infos else None
+    else:
+        chosen = Path(service.checkpoint).resolve()
+        info = next((i for i in infos if i.path.resolve() == chosen), None)
+    if info is None or info.hash or info.format == "diffusers" or info.problem:
+        return info
+    return dataclasses.replace(info, hash=file_sha256(info.path))
 
 
 def checkpoint_arch(path: str) -> tuple[str | None, bool]:

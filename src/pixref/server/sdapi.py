@@ -4,7 +4,8 @@ So ``webuiapi`` scripts and the plug-ins that speak A1111 drive pixref unchanged
 Generation goes through the server's one job queue (``/progress``, ``/interrupt``
 and everything else stay answered meanwhile). Everything generated through the API
 lands in the library: pixref always saves and logs, whatever ``save_images`` says.
-Schemas live in ``_sdapi_schemas``; request conversion in ``_sdapi_convert``.
+Schemas live in ``_sdapi_schemas``; checking and converting a generation request
+in ``_sdapi_plan`` and ``_sdapi_convert``; listings in ``_sdapi_listings``.
 """
 
 from __future__ import annotations
@@ -19,20 +20,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from pixref.server import _sdapi_listings as listings
-from pixref.server._generation import ControlRequest, Generated, GenerationService
-from pixref.server._generation import GenerationRequest as Work
+from pixref.server._generation import Generated, GenerationService
 from pixref.server._jobs import JobContext, JobNotFound, JobState
-from pixref.server._sdapi_convert import (
-    Converted,
-    Unsupported,
-    apply_infotext,
-    echo,
-    inpaint_settings,
-    processed_info,
-    to_params,
-)
-from pixref.server._sdapi_images import decode_image, file_base64, latent_preview, png_base64
+from pixref.server._sdapi_images import decode_image, latent_preview, png_base64
 from pixref.server._sdapi_options import Options
+from pixref.server._sdapi_plan import Plan, plan_request, resized, response
 from pixref.server._sdapi_schemas import (
     EmbeddingsResponse,
     GenerationRequest,
@@ -52,7 +44,7 @@ from pixref.server._sdapi_schemas import (
     Txt2ImgRequest,
     UpscalerItem,
 )
-from pixref.server._sdapi_scripts import SCRIPTS, apply_scripts
+from pixref.server._sdapi_scripts import SCRIPTS
 from pixref.server._state import ServerState, get_state
 
 router = APIRouter(tags=["A1111 API"])
@@ -110,129 +102,41 @@ Api = Annotated[SdapiState, Depends(get_sdapi)]
 # --- generation -------------------------------------------------------------------------------
 
 
-@dataclass
-class Plan:
-    """One checked request, ready for the device queue."""
-
-    body: GenerationRequest
-    converted: Converted
-    work: Work
-    arch: str | None
-    inpainting_model: bool
-    resize_mode: int = 0
-
-
 @router.post(f"{V1}/txt2img", response_model=GenerationResponse)
 async def txt2img(body: Txt2ImgRequest, state: State, api: Api):
     """Generate from a prompt (A1111's ``StableDiffusionTxt2ImgProcessingAPI``)."""
-    plan = await run_in_threadpool(_plan, body, state, api, "txt2img")
-    return await _generate(plan, state, api)
+    return await _generate(body, "txt2img", state, api)
 
 
 @router.post(f"{V1}/img2img", response_model=GenerationResponse)
 async def img2img(body: Img2ImgRequest, state: State, api: Api):
     """Generate from ``init_images[0]``; with ``mask``, inpaint (A1111's API defaults)."""
-    plan = await run_in_threadpool(_plan, body, state, api, "img2img")
-    return await _generate(plan, state, api)
+    return await _generate(body, "img2img", state, api)
 
 
-def _plan(body: GenerationRequest, state: ServerState, api: SdapiState, kind: str) -> Plan:
-    settings, service = state.settings, state.generation
-    units = apply_scripts(body, settings.max_image_pixels)
-    apply_infotext(body)
-    current = api.current_options(service)
-    options = current.updated(
-        body.override_settings or {}, settings.models_dir, "override_settings"
-    )
-    if not body.override_settings_restore_afterwards:
-        api.keep(options, service)
-    checkpoint = options.sd_model_checkpoint or service.default_checkpoint()
-    converted = to_params(
-        body, replace(options, sd_model_checkpoint=checkpoint), img2img=kind == "img2img"
-    )
-    p = converted.params
-    if p.width * p.height > settings.max_image_pixels:
-        raise Unsupported(
-            f"`width` x `height` {p.width}x{p.height} is over the server's limit of "
-            f"{settings.max_image_pixels} pixels"
-        )
-    listings.check_models(p, [u.model for u in units], settings.models_dir)
-    init = mask = None
-    if isinstance(body, Img2ImgRequest):
-        if not body.init_images:
-            raise Unsupported("`init_images` must hold one base64 image")
-        if len(body.init_images) > 1:
-            raise Unsupported(f"pixref takes one init image, got {len(body.init_images)}")
-        if body.resize_mode not in (0, 1, 2):
-            raise Unsupported(
-                f"`resize_mode` {body.resize_mode} is not supported; use 0 (just resize), "
-                "1 (crop and resize) or 2 (resize and fill)"
-            )
-        init = decode_image(body.init_images[0], "init_images[0]", settings.max_image_pixels)
-        if body.mask:
-            mask = decode_image(body.mask, "mask", settings.max_image_pixels)
-            p = p.replace(inpaint=inpaint_settings(body, converted.warnings))
-    controls = []
-    for i, unit in enumerate(units):
-        source = unit.upload or init
-        if source is None:
-            raise Unsupported(f"ControlNet unit {i} has no `image` (txt2img needs one per unit)")
-        controls.append(ControlRequest(unit.model, source.image, unit.unit))
-    work = Work(
-        params=p, kind=kind, init_image=init.image if init else None,
-        mask=mask.image if mask else None, controls=tuple(controls),
-        init_bytes=init.data if init else None,
-    )  # fmt: skip
-    arch, inpainting = listings.checkpoint_arch(checkpoint)
-    resize = body.resize_mode if isinstance(body, Img2ImgRequest) else 0
-    return Plan(body, replace(converted, params=p), work, arch, inpainting, resize)
+async def _generate(body: GenerationRequest, kind: str, state: ServerState, api: SdapiState):
+    """Check and convert (400/503 before queueing), run on the device queue, answer."""
 
+    def checked() -> Plan:
+        options = api.current_options(state.generation)
+        plan = plan_request(body, kind, options, state.settings, state.generation)
+        if not body.override_settings_restore_afterwards:
+            api.keep(plan.options, state.generation)
+        return plan
 
-async def _generate(plan: Plan, state: ServerState, api: SdapiState):
-    body, params = plan.body, plan.work.params
+    plan = await run_in_threadpool(checked)
     timestamp = time.strftime("%Y%m%d%H%M%S")
-    title = f"{plan.work.kind}: {params.prompt[:60]}"
 
     def run(ctx: JobContext) -> Generated:
-        return state.generation.run(_resized(plan), ctx)
+        return state.generation.run(resized(plan), ctx)
 
-    job = state.jobs.submit(plan.work.kind, run, title=title, on_device=True)
+    job = state.jobs.submit(kind, run, title=f"{kind}: {body.prompt[:60]}", on_device=True)
     api.track(Task(job.id, body.n_iter, body.batch_size, timestamp, plan.arch))
     await state.jobs.wait(job)
     if job.state == JobState.failed:
         code = {"internal_error": 500, "no_checkpoint": 503}.get(job.error_kind or "", 400)
         return JSONResponse({"error": job.error_kind, "detail": job.error}, status_code=code)
-    return await run_in_threadpool(_response, plan, job.result, timestamp)
-
-
-def _resized(plan: Plan) -> Work:
-    """Crop-and-resize / resize-and-fill happen here; plain resize is the engine's own."""
-    work = plan.work
-    only_masked = work.mask is not None and work.params.inpaint and work.params.inpaint.only_masked
-    if work.init_image is None or plan.resize_mode == 0 or only_masked:
-        return work
-    from pixref.engine import resize_image
-
-    size = (work.params.width // 8 * 8, work.params.height // 8 * 8)
-    init = resize_image(work.init_image, *size, plan.resize_mode)
-    mask = resize_image(work.mask, *size, plan.resize_mode) if work.mask is not None else None
-    return replace(work, init_image=init, mask=mask)
-
-
-def _response(plan: Plan, generated: Generated | None, timestamp: str) -> GenerationResponse:
-    body = plan.body
-    result = generated.result if generated is not None else None
-    paths = generated.paths if generated is not None else []
-    warnings = list(plan.converted.warnings) + list(generated.warnings if generated else ())
-    if generated is not None and generated.interrupted:
-        warnings.append(f"interrupted: {len(paths)} image(s) finished before the interrupt")
-    info = processed_info(
-        body, plan.converted, list(result.params) if result else [],
-        list(result.infotexts) if result else [], job_timestamp=timestamp,
-        inpainting_model=plan.inpainting_model, warnings=warnings,
-    )  # fmt: skip
-    images = [file_base64(path) for path in paths] if body.send_images else []
-    return GenerationResponse(images=images, parameters=echo(body), info=info)
+    return await run_in_threadpool(response, plan, job.result, timestamp)
 
 
 # --- progress and control ---------------------------------------------------------------------
