@@ -163,6 +163,21 @@ def test_overrides_hires_and_ignored_fields(sd_client):
     assert sd_client.get("/sdapi/v1/options").json()["CLIP_stop_at_last_layers"] == 1
 
 
+def test_refiner_fields(sd_client):
+    [model] = sd_client.get("/sdapi/v1/sd-models").json()
+    _, info = txt2img(
+        sd_client, steps=4, seed=2, sampler_name="Euler", refiner_checkpoint=model["title"],
+        refiner_switch_at=0.5,
+    )  # fmt: skip
+    p = parse_infotext(info["infotexts"][0])
+    # A1111 records the refiner's short title: name without extension, then its hash
+    assert p.refiner == f"tiny [{model['hash']}]" and p.refiner_switch_at == 0.5
+    missing = sd_client.post(
+        "/sdapi/v1/txt2img", json={**SMALL, "refiner_checkpoint": "nope", "refiner_switch_at": 0.8}
+    )
+    assert missing.status_code == 400 and "nope" in missing.json()["detail"]
+
+
 def test_send_images_false_still_saves_and_logs(sd_client):
     from pixref.library import open_library
 
