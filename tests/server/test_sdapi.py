@@ -495,3 +495,30 @@ def test_skip_abandons_the_current_batch(sd_client):
     thread.join(60)
     info = json.loads(result["response"].json()["info"])
     assert [parse_infotext(t).seed for t in info["infotexts"]] == [61]
+
+
+def test_without_torch_the_api_says_which_extra_is_missing(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"""
+import sys; sys.modules["torch"] = None
+from pathlib import Path
+from fastapi.testclient import TestClient
+from pixref.server import ServerSettings, create_app
+client = TestClient(create_app(ServerSettings(models_dir=Path({str(tmp_path)!r}))))
+assert client.get("/sdapi/v1/sd-models").json() == []
+assert client.post("/sdapi/v1/txt2img", json={{}}).status_code == 503  # no checkpoint yet
+refused = client.get("/sdapi/v1/samplers")
+assert refused.status_code == 400, refused.text
+print(refused.json()["detail"])
+"""
+    src = Path(__file__).resolve().parents[2] / "src"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(src)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "pixref[gen]" in result.stdout

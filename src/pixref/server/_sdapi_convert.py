@@ -33,6 +33,23 @@ class Unsupported(PixrefError):
     """A request field whose effect pixref cannot reproduce."""
 
 
+class GenerationUnavailable(PixrefError):
+    """The server runs without the engine's packages (the ``gen`` extra)."""
+
+
+def from_engine(module: str, name: str) -> Any:
+    """``name`` from the engine's ``module`` (torch loads here), or say which extra is missing."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise GenerationUnavailable(
+            f"generation needs the `gen` extra ({exc.name} is missing): "
+            "pip install 'pixref[gen]', then restart `pixref serve`"
+        ) from None
+
+
 _SAME = ("", "None", "Use same checkpoint", "Use same sampler", "Use same scheduler")
 
 
@@ -66,9 +83,7 @@ def resolve_sampler(name: str | None, scheduler: str | None) -> tuple[str, str]:
 
 def runnable_samplers() -> list[str]:
     """A1111's sampler labels pixref runs, in A1111's order."""
-    from pixref.engine.samplers import SAMPLER_SPECS
-
-    return list(SAMPLER_SPECS)
+    return list(from_engine("pixref.engine.samplers", "SAMPLER_SPECS"))
 
 
 # --- the request's infotext (A1111 1.8+) ----------------------------------------------------
@@ -144,8 +159,8 @@ class Converted:
 
 def to_params(req: GenerationRequest, options: Options, *, img2img: bool) -> Converted:
     """The `GenerationParams` of an A1111 API request (seeds resolved as A1111 does)."""
-    from pixref.engine.noise import batch_seeds, resolve_seed
-
+    resolve_seed = from_engine("pixref.engine.noise", "resolve_seed")
+    batch_seeds = from_engine("pixref.engine.noise", "batch_seeds")
     warnings = _ignored(req)
     sampler, schedule = resolve_sampler(req.sampler_name or req.sampler_index, req.scheduler)
     seed, subseed = resolve_seed(req.seed), resolve_seed(req.subseed)
@@ -177,9 +192,7 @@ def to_params(req: GenerationRequest, options: Options, *, img2img: bool) -> Con
 
 def _eta(sampler: str, eta: float | None) -> float | None:
     """A1111 records (and uses) ``eta`` only for samplers that take it, when not the default."""
-    from pixref.engine.samplers import sampler_spec
-
-    spec = sampler_spec(sampler)
+    spec = from_engine("pixref.engine.samplers", "sampler_spec")(sampler)
     if eta is None or not (spec.takes_eta or spec.label == "DDIM"):
         return None
     default = 0.0 if spec.label == "DDIM" else 1.0  # A1111's eta_ddim / eta_ancestral

@@ -26,6 +26,7 @@ from pixref.engine.models import (
 from pixref.infotext import SAMPLERS, SCHEDULES, split_params_line, unquote
 from pixref.params import GenerationParams
 from pixref.server._generation import GenerationService
+from pixref.server._sdapi_convert import from_engine
 from pixref.server._sdapi_schemas import (
     EmbeddingItem,
     EmbeddingsResponse,
@@ -159,10 +160,8 @@ _NEEDS_MODEL = ("Uniform", "SGM Uniform", "Simple", "Normal", "DDIM")
 
 def samplers() -> list[SamplerItem]:
     """Samplers pixref runs, with aliases and A1111's option flags (as strings, as A1111)."""
-    from pixref.engine.samplers import SAMPLER_SPECS
-
     items = []
-    for label, spec in SAMPLER_SPECS.items():
+    for label, spec in from_engine("pixref.engine.samplers", "SAMPLER_SPECS").items():
         options: dict[str, str] = {}
         if spec.schedule not in ("Uniform", "DDIM") and not spec.timesteps:
             options["scheduler"] = SCHEDULES[spec.schedule][0]
@@ -187,15 +186,13 @@ def schedulers() -> list[SchedulerItem]:
 
 
 def upscalers() -> list[UpscalerItem]:
-    from pixref.engine import PIXEL_UPSCALERS
-
-    return [UpscalerItem(name=name, scale=4) for name in PIXEL_UPSCALERS]
+    names = from_engine("pixref.engine", "PIXEL_UPSCALERS")
+    return [UpscalerItem(name=name, scale=4) for name in names]
 
 
 def latent_upscale_modes() -> list[LatentUpscaleModeItem]:
-    from pixref.engine import LATENT_UPSCALERS
-
-    return [LatentUpscaleModeItem(name=name) for name in LATENT_UPSCALERS]
+    modes = from_engine("pixref.engine", "LATENT_UPSCALERS")
+    return [LatentUpscaleModeItem(name=name) for name in modes]
 
 
 def cmd_flags(settings: ServerSettings) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pixref.server._sdapi_convert import (
     Unsupported,
     apply_infotext,
     echo,
+    from_engine,
     inpaint_settings,
     processed_info,
     to_params,
@@ -120,8 +121,7 @@ def resized(plan: Plan) -> Work:
     only_masked = work.mask is not None and work.params.inpaint and work.params.inpaint.only_masked
     if work.init_image is None or plan.resize_mode == 0 or only_masked:
         return work
-    from pixref.engine import resize_image
-
+    resize_image = from_engine("pixref.engine", "resize_image")
     size = (work.params.width // 8 * 8, work.params.height // 8 * 8)
     init = resize_image(work.init_image, *size, plan.resize_mode)
     mask = resize_image(work.mask, *size, plan.resize_mode) if work.mask is not None else None
