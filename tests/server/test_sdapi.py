@@ -204,6 +204,9 @@ def test_every_generated_image_is_in_the_library(sd_client):
     assert sorted(e.params.seed for e in entries) == [20, 21, 30]
     returned = {base64.b64decode(t) for t in data["images"] + response.json()["images"]}
     assert returned == {entry.path.read_bytes() for entry in entries}
+    ids = json.loads(data["info"])["pixref_entry_ids"]
+    with open_library() as lib:
+        assert [lib.get(i).params.seed for i in ids] == [20, 21]
 
 
 # --- img2img and inpainting -------------------------------------------------------------------

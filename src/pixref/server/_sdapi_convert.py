@@ -301,8 +301,13 @@ def processed_info(
     job_timestamp: str,
     inpainting_model: bool,
     warnings: list[str],
+    entry_ids: list[int | None] = (),
 ) -> str:
-    """A1111's ``Processed.js()``: the run's settings, per-image seeds and infotexts, as JSON."""
+    """A1111's ``Processed.js()``: the run's settings, per-image seeds and infotexts, as JSON.
+
+    Two keys are pixref's own (clients ignore keys they do not know): ``warnings``
+    (what was adjusted or ignored) and ``pixref_entry_ids`` (each image's library id).
+    """
     p, first = converted.params, (result_params[0] if result_params else converted.params)
     count = req.batch_size * req.n_iter
     extra = dict(split_params_line(infotexts[0].rsplit("\n", 1)[-1])) if infotexts else {}
@@ -326,7 +331,7 @@ def processed_info(
         "index_of_first_image": 0, "infotexts": infotexts, "styles": req.styles or [],
         "job_timestamp": job_timestamp, "clip_skip": p.clip_skip,
         "is_using_inpainting_conditioning": inpainting_model, "version": first.version,
-        "warnings": warnings,
+        "warnings": warnings, "pixref_entry_ids": list(entry_ids),
     }  # fmt: skip
     return json.dumps(info)
 

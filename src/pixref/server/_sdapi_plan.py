@@ -144,6 +144,7 @@ def response(plan: Plan, generated: Generated | None, timestamp: str) -> Generat
         body, plan.converted, list(result.params) if result else [],
         list(result.infotexts) if result else [], job_timestamp=timestamp,
         inpainting_model=plan.inpainting_model, warnings=warnings,
+        entry_ids=list(generated.entry_ids) if generated is not None else [],
     )  # fmt: skip
     images = [file_base64(path) for path in paths] if body.send_images else []
     return GenerationResponse(images=images, parameters=echo(body), info=info)
