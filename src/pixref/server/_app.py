@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "pixref.server.jobs_api",
     "pixref.server.library_api",
     "pixref.server.images_api",
+    "pixref.server.sdapi",
     "pixref.server.web_ui",
 )
 
