@@ -1,5 +1,7 @@
 """Server fixtures: an app on a private data home, driven by FastAPI's TestClient."""
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -26,3 +28,21 @@ def make_client(tmp_path):
 @pytest.fixture
 def client(make_client):
     return make_client()
+
+
+def _find_pixelart() -> Path | None:
+    # ../shared beside the checkout (CI); a git worktree sits deeper, so try every ancestor.
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "data" / "pixelart"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture
+def pixelart() -> Path:
+    """The shared pixel-art folder; tests using it skip cleanly when it is absent."""
+    found = _find_pixelart()
+    if found is None:
+        pytest.skip("../shared/data/pixelart is not beside this checkout")
+    return found

@@ -6,12 +6,20 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from pixref import __version__
 from pixref.params import PixrefError
-from pixref.server._errors import NotFound, error_kind
+from pixref.server._errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    error_kind,
+    validation_message,
+)
 from pixref.server._generation import GenerationService, NoCheckpoint
 from pixref.server._jobs import JobQueue
 from pixref.server._security import require_auth
@@ -21,7 +29,12 @@ from pixref.server._state import ServerState
 log = logging.getLogger("pixref.server")
 
 #: Routers mounted by `create_app`, in order; each stage's module adds its own.
-ROUTER_MODULES = ("pixref.server.jobs_api",)
+ROUTER_MODULES = (
+    "pixref.server.jobs_api",
+    "pixref.server.pixel_api",
+)
+#: HTTP status of each error kind the handler knows; any other `PixrefError` is a 400.
+STATUS = ((NotFound, 404), (Conflict, 409), (InvalidRequest, 422), (NoCheckpoint, 503))
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -75,9 +88,19 @@ def _routers():
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    """`PixrefError` → 4xx ``{"error": kind, "detail": message}``; never a traceback."""
+    """`PixrefError` → 4xx ``{"error": kind, "detail": message}``; never a traceback.
+
+    A request that does not parse becomes an `InvalidRequest` (422) under ``/api/``;
+    under ``/sdapi/`` FastAPI's own 422 body stays, as A1111's clients expect it.
+    """
 
     @app.exception_handler(PixrefError)
     async def pixref_error(request: Request, exc: PixrefError) -> JSONResponse:
-        code = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, NoCheckpoint) else 400
+        code = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
         return JSONResponse({"error": error_kind(exc), "detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if not request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return await pixref_error(request, InvalidRequest(validation_message(exc.errors())))

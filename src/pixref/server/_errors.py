@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from pixref.params import PixrefError
 
 
@@ -9,7 +12,29 @@ class NotFound(PixrefError):
     """A library entry, file, document or other resource the request names is not there."""
 
 
+class Conflict(PixrefError):
+    """The request clashes with what exists (a name taken, a job not finished)."""
+
+
+class InvalidRequest(PixrefError):
+    """A request whose fields do not parse (FastAPI's validation), in one line."""
+
+
 def error_kind(exc: BaseException) -> str:
     """``ModelLoadError`` → ``model_load_error``: the error's kind for JSON bodies."""
     name = type(exc).__name__
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def validation_message(errors: Iterable[Mapping[str, Any]]) -> str:
+    """FastAPI's validation errors as one line: ``\\`colors\\`: Input should be ..., got 'x'``."""
+    parts = []
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        where = f"`{'.'.join(loc)}`: " if loc else ""
+        message = str(error.get("msg", "invalid"))
+        given = error.get("input")
+        if given is not None and not isinstance(given, dict | list) and len(repr(given)) <= 60:
+            message += f", got {given!r}"
+        parts.append(where + message)
+    return "; ".join(parts) or "invalid request"
