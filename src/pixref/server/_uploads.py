@@ -121,3 +121,8 @@ def library_entry(image_id: int):
         if "no library entry" in str(exc):
             raise NotFound(f"no library entry {image_id}") from None
         raise
+
+
+def check_library_id(image_id: int) -> None:
+    """`NotFound` unless library entry ``image_id`` exists."""
+    library_entry(image_id)
