@@ -34,6 +34,7 @@ ROUTER_MODULES = (
     "pixref.server.pixel_api",
     "pixref.server.mockup_api",
     "pixref.server.pose_api",
+    "pixref.server.sweep_api",
 )
 #: HTTP status of each error kind the handler knows; any other `PixrefError` is a 400.
 STATUS = ((NotFound, 404), (Conflict, 409), (InvalidRequest, 422), (NoCheckpoint, 503))
