@@ -32,6 +32,7 @@ log = logging.getLogger("pixref.server")
 ROUTER_MODULES = (
     "pixref.server.jobs_api",
     "pixref.server.pixel_api",
+    "pixref.server.palette_api",
     "pixref.server.mockup_api",
     "pixref.server.pose_api",
     "pixref.server.sweep_api",

@@ -20,15 +20,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, UploadFile
 from fastapi.responses import Response
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from pixref.mockup import (
     BlendMode,
     Document,
-    MaskOp,
-    MaskShape,
     MockupError,
-    Resample,
     add_layer,
     document_from_dict,
     document_to_dict,
@@ -40,7 +37,23 @@ from pixref.mockup import (
 from pixref.mockup.io import SUFFIX, export_file, import_file, render_to_png
 from pixref.server import _mockups as store
 from pixref.server._errors import Conflict
-from pixref.server._results import JobAccepted, StoredImage, new_output, run_job, stored_image
+from pixref.server._mockup_models import (
+    DocumentIn,
+    ImportForm,
+    LayerFields,
+    LayerIn,
+    LayerPatch,
+    LayerUploadForm,
+    MaskItemIn,
+    MockupOut,
+    MockupSummary,
+    NewMockup,
+    OrderIn,
+    RenderResult,
+    SourceIn,
+    StoredFile,
+)
+from pixref.server._results import JobAccepted, new_output, run_job, stored_image
 from pixref.server._state import ServerState, get_state
 from pixref.server._uploads import UploadError, check_library_id, probe_image, read_upload
 
@@ -49,111 +62,6 @@ State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return the render as a base64 PNG.")]
 Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
 MEDIA = {"psd": "image/vnd.adobe.photoshop", "ora": "image/openraster"}
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NewMockup(Strict):
-    name: str = Field(description="Letters, digits, '-' or '_'; how the mockup is addressed.")
-    width: int = Field(1024, ge=1, le=30000, description="Canvas width in pixels.")
-    height: int = Field(1024, ge=1, le=30000, description="Canvas height in pixels.")
-    background: str | None = Field(None, description="`#rrggbb` behind all layers.")
-    resample: Resample = Field(Resample.bicubic, description="Filter for scaled layers.")
-
-
-class MockupOut(BaseModel):
-    """A stored mockup: its name, the document (the `.pixmock.json` form), its layers."""
-
-    name: str
-    document: dict[str, Any] = Field(description="Layers bottom to top, defaults omitted.")
-    layers: list[str] = Field(description="Layer names, bottom to top (groups flattened).")
-
-
-class MockupSummary(BaseModel):
-    name: str
-    width: int
-    height: int
-    layers: int
-
-
-class SourceIn(Strict):
-    """Exactly one of a library id, an uploaded file of this mockup, or a colour."""
-
-    library: int | None = Field(None, description="A library entry id.")
-    file: str | None = Field(None, description="A file from `POST /api/mockups/{name}/files`.")
-    color: str | None = Field(None, description="`#rrggbb` or `#rrggbbaa`.")
-    size: tuple[int, int] | None = Field(None, description="[w, h] of a colour source.")
-
-
-class LevelsIn(Strict):
-    in_low: float = 0.0
-    in_high: float = 1.0
-    gamma: float = 1.0
-    out_low: float = 0.0
-    out_high: float = 1.0
-
-
-class AdjustIn(Strict):
-    """Non-destructive colour and value adjustments (applied in this order)."""
-
-    levels: LevelsIn | None = None
-    brightness: float = Field(0.0, description="-1 to 1.")
-    contrast: float = Field(0.0, description="-1 to 1.")
-    hue: float = Field(0.0, description="Degrees, -180 to 180.")
-    saturation: float = Field(0.0, description="-1 to 1.")
-    lightness: float = Field(0.0, description="-1 to 1.")
-    color_balance: tuple[float, float, float] = Field((0.0, 0.0, 0.0), description="R, G, B.")
-
-
-class MaskItemIn(Strict):
-    """One mask item, in the layer source's pixels."""
-
-    shape: MaskShape
-    points: list[tuple[float, float]] | None = Field(
-        None, description="rect/ellipse: 2 corners; polygon: 3+; stroke: the brush path."
-    )
-    width: float | None = Field(None, description="Brush diameter of a stroke, pixels.")
-    file: str | None = Field(None, description="An image mask: a file of this mockup.")
-    feather: float = Field(0.0, ge=0, description="Blur sigma in pixels.")
-    invert: bool = False
-    op: MaskOp = MaskOp.add
-
-
-class LayerFields(Strict):
-    x: float | None = Field(None, description="Left edge on the canvas, pixels.")
-    y: float | None = Field(None, description="Top edge on the canvas, pixels.")
-    scale: float | tuple[float, float] | None = Field(None, description="s, or [sx, sy].")
-    rotate: float | None = Field(None, description="Degrees clockwise about the centre.")
-    flip_x: bool | None = None
-    flip_y: bool | None = None
-    perspective: list[tuple[float, float]] | None = Field(
-        None, description="Where the TL, TR, BR, BL corners go (4 points)."
-    )
-    opacity: float | None = Field(None, description="0-1.")
-    visible: bool | None = None
-    blend: BlendMode | None = None
-    adjust: AdjustIn | None = None
-    mask: list[MaskItemIn] | None = None
-
-
-class LayerIn(LayerFields):
-    """A new layer; it goes on top of the stack."""
-
-    name: str | None = Field(None, description="Default: from the source; made unique.")
-    source: SourceIn
-
-
-class LayerPatch(LayerFields):
-    """Changes to a layer: only the fields sent change; `null` restores the default."""
-
-    name: str | None = Field(None, description="Rename the layer.")
-    source: SourceIn | None = None
-
-
-class OrderIn(Strict):
-    to: str = Field(description="top, bottom, up, down, or a position (1 = bottom).")
 
 
 def _out(name: str, doc: Document) -> MockupOut:
@@ -242,10 +150,6 @@ def get_mockup(name: str) -> MockupOut:
     return _out(name, store.read(name))
 
 
-class DocumentIn(Strict):
-    document: dict[str, Any] = Field(description="A whole `.pixmock.json` document.")
-
-
 @router.put("/{name}", summary="Replace (or create) a mockup's whole document")
 def put_mockup(name: str, body: DocumentIn) -> MockupOut:
     """For editors that keep the document themselves. Path sources and mask images
@@ -257,12 +161,6 @@ def put_mockup(name: str, body: DocumentIn) -> MockupOut:
 def delete_mockup(name: str) -> Response:
     store.delete(name)
     return Response(status_code=204)
-
-
-class StoredFile(BaseModel):
-    file: str = Field(description="Use as `source.file` or a mask item's `file`.")
-    width: int
-    height: int
 
 
 @router.post("/{name}/files", summary="Upload an image for the mockup's layers or masks")
@@ -289,17 +187,6 @@ def add_mockup_layer(name: str, body: LayerIn) -> MockupOut:
     data["name"] = unique_layer_name(doc, body.name or default.rsplit(".", 1)[0])
     data = {k: v for k, v in data.items() if v is not None}
     return _out(name, store.write(name, add_layer(doc, data)))
-
-
-class LayerUploadForm(Strict):
-    file: UploadFile = Field(description="The layer's image.")
-    name: str | None = Field(None, description="Layer name (default: the file's name).")
-    x: float = 0.0
-    y: float = 0.0
-    scale: float = Field(1.0, gt=0)
-    rotate: float = 0.0
-    opacity: float = Field(1.0, ge=0, le=1)
-    blend: BlendMode = BlendMode.normal
 
 
 @router.post("/{name}/layers/upload", summary="Add a layer from an uploaded image", status_code=201)
@@ -371,11 +258,6 @@ def _walk_dicts(items: list):
             yield item
 
 
-class RenderResult(BaseModel):
-    image: StoredImage = Field(description="The flattened PNG, logged as a `mockup` entry.")
-    warnings: list[str] = []
-
-
 @router.post(
     "/{name}/render",
     summary="Render the mockup to a flattened PNG (logged as a mockup)",
@@ -427,11 +309,6 @@ async def export_mockup(
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
     )
-
-
-class ImportForm(Strict):
-    file: UploadFile = Field(description="A .psd or .ora file.")
-    name: str | None = Field(None, description="The new mockup's name (default: the file's).")
 
 
 @router.post(

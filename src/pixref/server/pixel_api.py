@@ -1,6 +1,6 @@
-"""``/api/pixelize``, ``/api/snap`` and ``/api/palettes``: the pixel stage over HTTP.
+"""``/api/pixelize`` and ``/api/snap``: the pixel stage over HTTP (palettes: `palette_api`).
 
-Thin over `pixref.pixel`, as ``pixref pixelize``/``snap``/``palette`` are: the same
+Thin over `pixref.pixel`, as ``pixref pixelize`` and ``pixref snap`` are: the same
 settings, the same indexed PNGs (with their settings record), logged in the library
 as the CLI logs them (``pixelized_from`` / ``snapped_from`` lineage). Images come as
 a multipart upload or a library id; results come back as library ids and URLs, or
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, UploadFile
-from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Depends, Form, Query
+from pydantic import BaseModel, Field, field_validator
 
 from pixref import __version__
 from pixref._atomic import write_bytes_atomic
@@ -22,24 +21,24 @@ from pixref.pixel import (
     Dither,
     DownscaleMethod,
     IndexedImage,
-    Palette,
-    PaletteError,
     PaletteMethod,
     PixelError,
     PixelizeSettings,
-    builtin_palette,
-    builtin_palette_names,
     contact_sheet,
     draw_grid,
-    extract_palette,
     pixelize,
     snap_art,
     target_shape,
     variant_settings,
 )
 from pixref.pixel import io as pixel_io
-from pixref.pixel.palette_io import PALETTE_FORMATS, decode_palette, encode_palette
-from pixref.server._errors import NotFound
+from pixref.server._pixel_forms import (
+    ImageForm,
+    PaletteChoice,
+    PaletteOut,
+    chosen_palette,
+    palette_out,
+)
 from pixref.server._results import (
     ImageData,
     JobAccepted,
@@ -49,19 +48,15 @@ from pixref.server._results import (
     log_derived,
     new_output,
     run_job,
-    slug,
 )
 from pixref.server._state import ServerState, get_state
-from pixref.server._uploads import SourceImage, read_upload, source_image
+from pixref.server._uploads import SourceImage, source_image
 
 router = APIRouter(prefix="/api", tags=["pixel"])
 State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return each image as a base64 PNG.")]
 Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
 TOOL = f"pixref {__version__}"
-
-#: MIME types of the palette formats `POST /api/palettes/convert` writes.
-PALETTE_MIME = {"png": "image/png", "gpl": "text/plain", "hex": "text/plain", "txt": "text/plain"}
 
 
 def _int_list(value: Any) -> Any:
@@ -70,24 +65,6 @@ def _int_list(value: Any) -> Any:
         return []
     items = [value] if isinstance(value, str | int) else list(value)
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
-
-
-class ImageForm(BaseModel):
-    """The image a request works on: an upload, or a library id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    image: UploadFile | None = Field(None, description="The image file (PNG, JPEG, WebP, ...).")
-    image_id: int | None = Field(None, description="Or a library entry id.")
-
-
-class PaletteChoice(BaseModel):
-    palette: str | None = Field(
-        None, description="A built-in palette by name (`GET /api/palettes`)."
-    )
-    palette_file: UploadFile | None = Field(
-        None, description="Or a palette file (.gpl, .pal, .hex, .act, .ase, .txt, .png)."
-    )
 
 
 class PixelizeForm(ImageForm, PaletteChoice):
@@ -130,14 +107,6 @@ class PixelizeForm(ImageForm, PaletteChoice):
         return _int_list(value)
 
 
-class PaletteOut(BaseModel):
-    """A palette: colours as ``rrggbb`` hex, and as a GIMP .gpl file."""
-
-    name: str
-    colors: list[str]
-    gpl: str
-
-
 class PixelArt(StoredImage):
     """One indexed 1x result."""
 
@@ -157,21 +126,6 @@ class PixelizeResult(BaseModel):
     palette: PaletteOut = Field(description="The middle variant's palette (the CLI's export).")
     contact_sheet: ImageData = Field(description="Every variant side by side, labelled.")
     warnings: list[str] = []
-
-
-def _palette_out(palette: Palette) -> PaletteOut:
-    gpl = encode_palette(palette, "gpl").decode("utf-8")
-    return PaletteOut(name=palette.name, colors=palette.hex(), gpl=gpl)
-
-
-async def _palette(choice: PaletteChoice) -> Palette | None:
-    """A built-in palette by name, or an uploaded file; never a path on the server."""
-    if choice.palette and choice.palette_file is not None:
-        raise PaletteError("give `palette` (a built-in name) or `palette_file`, not both")
-    if choice.palette_file is not None:
-        data = await read_upload(choice.palette_file, field="palette_file")
-        return decode_palette(data, choice.palette_file.filename or "palette.gpl")
-    return builtin_palette(choice.palette) if choice.palette else None
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -256,7 +210,7 @@ async def pixelize_image(
         gamma=form.gamma,
         colors=form.colors,
         palette_method=form.palette_method,
-        palette=await _palette(form),
+        palette=await chosen_palette(form),
         dither=form.dither,
         dither_strength=form.dither_strength,
         clean=form.clean,
@@ -293,7 +247,7 @@ async def pixelize_image(
         return PixelizeResult(
             source_id=_source_id(source),
             images=images,
-            palette=_palette_out(arts[len(arts) // 2].palette),
+            palette=palette_out(arts[len(arts) // 2].palette),
             contact_sheet=ImageData(
                 width=sheet.shape[1],
                 height=sheet.shape[0],
@@ -375,7 +329,7 @@ async def snap_image(
     source = await source_image(
         form.image, form.image_id, max_pixels=state.settings.max_image_pixels
     )
-    palette = await _palette(form)
+    palette = await chosen_palette(form)
     limit = state.settings.max_image_pixels
 
     def run(ctx) -> SnapResult:
@@ -431,95 +385,3 @@ async def snap_image(
         )
 
     return await run_job(state, "snap", run, title=f"snap {source.name}", wait=wait)
-
-
-# palettes ----------------------------------------------------------------------------------
-
-
-class PaletteSummary(BaseModel):
-    name: str
-    count: int
-    colors: list[str]
-
-
-@router.get("/palettes", summary="List the built-in palettes")
-def list_palettes() -> list[PaletteSummary]:
-    """Every palette pixref ships, with its colours (``rrggbb``)."""
-    out = []
-    for name in builtin_palette_names():
-        palette = builtin_palette(name)
-        out.append(PaletteSummary(name=name, count=len(palette), colors=palette.hex()))
-    return out
-
-
-@router.get("/palettes/{name}", summary="One built-in palette, with its .gpl file")
-def get_palette(name: str) -> PaletteOut:
-    """A built-in palette by name or alias (``db32``, ``pico8``...)."""
-    try:
-        return _palette_out(builtin_palette(name))
-    except PaletteError as exc:
-        raise NotFound(str(exc)) from None
-
-
-class ExtractForm(ImageForm):
-    colors: int = Field(16, ge=1, le=256, description="Number of colours.")
-    method: PaletteMethod = Field(PaletteMethod.kmeans, description="Extraction method.")
-
-
-@router.post(
-    "/palettes/extract",
-    summary="Extract a palette from an image",
-    response_model=PaletteOut,
-    responses={202: {"model": JobAccepted}},
-)
-async def extract_image_palette(
-    form: Annotated[ExtractForm, Form(media_type="multipart/form-data")],
-    state: State,
-    wait: Wait = True,
-):
-    """The ``colors`` colours that best represent the image (``pixref palette extract``)."""
-    source = await source_image(
-        form.image, form.image_id, max_pixels=state.settings.max_image_pixels
-    )
-    limit = state.settings.max_image_pixels
-
-    def run(ctx) -> PaletteOut:
-        image = pixel_io.decode_image(source.data, name=source.name, max_pixels=limit)
-        palette = extract_palette(image, form.colors, method=form.method)
-        return _palette_out(Palette(palette.colors, name=source.stem))
-
-    return await run_job(state, "palette", run, title=f"palette of {source.name}", wait=wait)
-
-
-class ConvertForm(PaletteChoice):
-    model_config = ConfigDict(extra="forbid")
-
-    colors: str | None = Field(None, description="Or colours as hex, e.g. `ff0044,00ff00`.")
-    format: str = Field(description=f"Output format: {', '.join(PALETTE_FORMATS)}.")
-    name: str | None = Field(None, description="Palette name written in the file.")
-
-
-@router.post(
-    "/palettes/convert",
-    summary="Convert a palette to another file format",
-    response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
-)
-async def convert_palette(form: Annotated[ConvertForm, Form(media_type="multipart/form-data")]):
-    """A built-in palette, an uploaded palette file or a hex list, as a file in
-    ``format`` (``pixref palette convert``)."""
-    given = [form.palette, form.palette_file, form.colors]
-    if sum(v is not None for v in given) != 1:
-        raise PaletteError("give exactly one of `palette`, `palette_file` or `colors`")
-    palette = Palette.from_hex(form.colors) if form.colors else await _palette(form)
-    assert palette is not None
-    if form.name:
-        palette = Palette(palette.colors, name=form.name, names=palette.names)
-    ext = form.format.lower().lstrip(".")
-    data = encode_palette(palette, ext)
-    filename = f"{slug(palette.name, 'palette')}.{ext}"
-    return Response(
-        data,
-        media_type=PALETTE_MIME.get(ext, "application/octet-stream"),
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
