@@ -146,13 +146,29 @@ def new_output(folder: str, stem: str) -> Iterator[Path]:
             _reserved.discard(path)
 
 
-def log_derived(path: Path, *, source: bytes, kind: str) -> tuple[int | None, list[str]]:
-    """Log a pixelized/snapped file as the CLI does (linked to its source when the source
-    is in the library); a library problem becomes a warning, never a failure."""
-    from pixref.library import open_library, record_derived
+def save_derived(
+    pngs: list[tuple[bytes, str]], *, source: bytes, source_id: int | None, kind: str, folder: str
+) -> tuple[list[int | None], int | None, list[str]]:
+    """Write each ``(png, stem)`` to ``outputs/<folder>/DATE/`` and log it as the CLI does
+    (`record_derived`: linked to its source when the source is in the library).
 
+    Returns the entry ids (None where not logged), the source's library id, and
+    warnings; a library problem never fails the request, the files are written.
+    """
+    from pixref._atomic import write_bytes_atomic
+    from pixref.library import find_image, open_library, record_derived
+
+    paths = []
+    for png, stem in pngs:
+        with new_output(folder, stem) as path:
+            paths.append(write_bytes_atomic(path, png))
+    ids: list[int | None] = [None] * len(paths)
     try:
         with open_library() as lib:
-            return record_derived(lib, path, source=source, kind=kind).id, []
+            if source_id is None:
+                source_id = find_image(lib, source)
+            for i, path in enumerate(paths):
+                ids[i] = record_derived(lib, path, source=source, kind=kind).id
     except PixrefError as exc:
-        return None, [f"not logged in the library: {exc}"]
+        return ids, source_id, [f"not logged in the library: {exc}"]
+    return ids, source_id, []

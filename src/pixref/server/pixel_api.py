@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Form, Query
 from pydantic import BaseModel, Field, field_validator
 
 from pixref import __version__
-from pixref._atomic import write_bytes_atomic
 from pixref.pixel import (
     MIN_CONFIDENCE,
     Dither,
@@ -45,12 +44,11 @@ from pixref.server._results import (
     StoredImage,
     b64,
     image_url,
-    log_derived,
-    new_output,
     run_job,
+    save_derived,
 )
 from pixref.server._state import ServerState, get_state
-from pixref.server._uploads import SourceImage, source_image
+from pixref.server._uploads import source_image
 
 router = APIRouter(prefix="/api", tags=["pixel"])
 State = Annotated[ServerState, Depends(get_state)]
@@ -171,12 +169,6 @@ def _art(
     )
 
 
-def _save_logged(png: bytes, source: SourceImage, stem: str, kind: str) -> tuple[int | None, list]:
-    with new_output(f"{kind}-images", stem) as path:
-        write_bytes_atomic(path, png)
-        return log_derived(path, source=source.data, kind=kind)
-
-
 @router.post(
     "/pixelize",
     summary="Pixelize a reference into indexed pixel art",
@@ -230,22 +222,25 @@ async def pixelize_image(
             ctx.progress(i / len(outputs), f"pixelizing {i + 1} of {len(outputs)}")
             arts.append(pixelize(image, variant))
         ctx.progress(0.95, "saving")
-        images, warnings = [], []
+        records, pngs = [], []
         for art, variant in zip(arts, outputs, strict=True):
             rows, cols = art.shape
             record = pixel_io.settings_record("pixelize", source.name, variant.to_dict(), tool=TOOL)
-            png = pixel_io.encode_indexed_png(art, settings=record)
-            entry_id, problems = _save_logged(
-                png, source, f"{source.stem}-{cols}x{rows}", "pixelized"
-            )
-            warnings += [w for w in problems if w not in warnings]
-            images.append(
-                _art(art, png, entry_id, record, inline=inline,
-                     preview_scale=form.preview_scale, aseprite=form.aseprite)
-            )  # fmt: skip
+            records.append(record)
+            pngs.append((pixel_io.encode_indexed_png(art, settings=record),
+                         f"{source.stem}-{cols}x{rows}"))  # fmt: skip
+        ids, source_id, warnings = save_derived(
+            pngs, source=source.data, source_id=source.library_id, kind="pixelized",
+            folder="pixelized-images",
+        )  # fmt: skip
+        images = [
+            _art(art, png, entry_id, record, inline=inline, preview_scale=form.preview_scale,
+                 aseprite=form.aseprite)
+            for art, (png, _), entry_id, record in zip(arts, pngs, ids, records, strict=True)
+        ]  # fmt: skip
         sheet = contact_sheet(arts)
         return PixelizeResult(
-            source_id=_source_id(source),
+            source_id=source_id,
             images=images,
             palette=palette_out(arts[len(arts) // 2].palette),
             contact_sheet=ImageData(
@@ -257,19 +252,6 @@ async def pixelize_image(
         )
 
     return await run_job(state, "pixelize", run, title=f"pixelize {source.name}", wait=wait)
-
-
-def _source_id(source: SourceImage) -> int | None:
-    if source.library_id is not None:
-        return source.library_id
-    from pixref.library import find_image, open_library
-    from pixref.params import PixrefError
-
-    try:
-        with open_library() as lib:
-            return find_image(lib, source.data)
-    except PixrefError:
-        return None
 
 
 class SnapForm(ImageForm, PaletteChoice):
@@ -354,7 +336,10 @@ async def snap_image(
             png = pixel_io.encode_rgba_png(art, settings=record)
         else:
             png = pixel_io.encode_indexed_png(indexed, settings=record)
-        entry_id, problems = _save_logged(png, source, f"{source.stem}-snapped", "snapped")
+        (entry_id,), source_id, problems = save_derived(
+            [(png, f"{source.stem}-snapped")], source=source.data,
+            source_id=source.library_id, kind="snapped", folder="snapped-images",
+        )  # fmt: skip
         preview = grid_png = None
         if form.preview_scale and indexed is not None:
             big = pixel_io.enlarge(indexed, form.preview_scale)
@@ -365,7 +350,7 @@ async def snap_image(
             grid_png = ImageData(width=drawn.shape[1], height=drawn.shape[0],
                                  png_base64=b64(pixel_io.encode_rgba_png(drawn)))  # fmt: skip
         return SnapResult(
-            source_id=_source_id(source),
+            source_id=source_id,
             image=StoredImage(
                 image_id=entry_id,
                 url=image_url(entry_id),
