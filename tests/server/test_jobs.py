@@ -65,8 +65,9 @@ def test_failures_are_stored_as_values(jobs):
     def bug(ctx):
         raise ZeroDivisionError("oops")
 
-    failed, crashed = jobs.submit("a", bad_input, on_device=False), jobs.submit(
-        "b", bug, on_device=True
+    failed, crashed = (
+        jobs.submit("a", bad_input, on_device=False),
+        jobs.submit("b", bug, on_device=True),
     )
     assert wait(failed).state == JobState.failed
     assert failed.error == "the palette file is empty" and failed.error_kind == "pixref_error"

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pixref import __version__
 from pixref.params import PixrefError
 from pixref.server._errors import (
+    ERROR_RESPONSES,
     Conflict,
     InvalidRequest,
     NotFound,
@@ -36,6 +37,7 @@ ROUTER_MODULES = (
     "pixref.server.mockup_api",
     "pixref.server.pose_api",
     "pixref.server.sweep_api",
+    "pixref.server.web_ui",
 )
 #: HTTP status of each error kind the handler knows; any other `PixrefError` is a 400.
 STATUS = ((NotFound, 404), (Conflict, 409), (InvalidRequest, 422), (NoCheckpoint, 503))
@@ -68,6 +70,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         summary="pixref's API, and A1111's /sdapi/v1 for the clients that speak it.",
         lifespan=lifespan,
         dependencies=[Depends(require_auth)],
+        responses=ERROR_RESPONSES,
         max_body_size=settings.max_body_bytes,
     )
     app.state.pixref = state

@@ -5,7 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
 from pixref.params import PixrefError
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer: the error's kind (``no_checkpoint``) and a one-line message."""
+
+    error: str
+    detail: str
+
+
+#: Documented on every route: what any request may get besides its success answer.
+ERROR_RESPONSES = {
+    400: {"model": ErrorBody, "description": "Bad input, said in one line"},
+    401: {"description": "Credentials needed (the server runs with --auth or --token)"},
+    404: {"model": ErrorBody, "description": "No such entry, job or file"},
+    413: {"description": "Request body over the server's limit"},
+    503: {"model": ErrorBody, "description": "No checkpoint installed (generation only)"},
+}
 
 
 class NotFound(PixrefError):
