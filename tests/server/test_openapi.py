@@ -22,3 +22,19 @@ def test_every_stage_route_is_summarised_and_typed():
                  "LayerPatch", "RenderIn", "EditIn", "SweepIn", "SweepOut"):  # fmt: skip
         assert name in schemas, name
     assert "description" in schemas["SweepIn"]["properties"]["axes"]
+
+
+def test_api_errors_read_the_same_for_framework_errors(client):
+    """A body that does not parse, an unknown path and a refused method answer like
+    every other /api error; the 405 names every method of the path."""
+    from tests.server.helpers import assert_one_line_error
+
+    bad_json = client.post(
+        "/api/pose/mirror", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert_one_line_error(bad_json, 422, "JSON")
+    assert_one_line_error(client.get("/api/nothing-here"), 404, "Not Found")
+    refused = client.patch("/api/mockups")
+    assert_one_line_error(refused, 405, "Method Not Allowed")
+    assert refused.headers["allow"] == "GET, HEAD, POST"
+    assert client.options("/api/mockups/import").headers["allow"] == "POST"

@@ -263,7 +263,7 @@ def test_palettes_list_show_extract_convert(client):
     assert from_hex.text.startswith("GIMP Palette\nName: two")
     assert_one_line_error(
         client.post("/api/palettes/convert", data={"palette": "pico-8", "format": "xyz"}),
-        400, "cannot write palette format",
+        422, "`format`", "'gpl'",
     )  # fmt: skip
     assert_one_line_error(
         client.post("/api/palettes/convert", data={"format": "gpl"}), 400, "exactly one of"

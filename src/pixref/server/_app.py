@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pixref import __version__
 from pixref.params import PixrefError
@@ -106,8 +112,48 @@ def _add_error_handlers(app: FastAPI) -> None:
         code = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
         return JSONResponse({"error": error_kind(exc), "detail": str(exc)}, status_code=code)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # Starlette's 405 lists the methods of the first route matching the path only;
+        # a path served by several routes (GET and POST /api/mockups) lists all of theirs.
+        if exc.status_code == 405:
+            headers = dict(exc.headers or {})
+            headers["Allow"] = _allowed_methods(request, headers.get("Allow", ""))
+            exc = StarletteHTTPException(405, exc.detail, headers=headers)
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        # Under /api every error reads the same: a body that does not parse, an unknown
+        # path, a refused method.
+        kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        return JSONResponse(
+            {"error": kind, "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         if not request.url.path.startswith("/api/"):
             return await request_validation_exception_handler(request, exc)
         return await pixref_error(request, InvalidRequest(validation_message(exc.errors())))
+
+
+def _allowed_methods(request: Request, given: str) -> str:
+    """Every method the schema lists for the request's path (the literal template before
+    ``{param}`` ones, as routing picks it); ``given`` for paths the schema does not list."""
+    path = request.url.path
+    candidates = []
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            candidates.append((template.count("{"), template, item))
+    if not candidates:
+        return given
+    _, _, item = min(candidates, key=lambda c: c[0])
+    methods = {m.upper() for m in item if m in _HTTP_METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -13,7 +13,9 @@ from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from pixref.mockup import BlendMode, MaskOp, MaskShape, Resample
+from pixref.server._pixel_forms import Absent
 from pixref.server._results import StoredImage
+from pixref.server._uploads import LibraryId
 
 
 class Strict(BaseModel):
@@ -46,7 +48,7 @@ class MockupSummary(BaseModel):
 class SourceIn(Strict):
     """Exactly one of a library id, an uploaded file of this mockup, or a colour."""
 
-    library: int | None = Field(None, description="A library entry id.")
+    library: LibraryId | None = Field(None, description="A library entry id.")
     file: str | None = Field(None, description="A file from `POST /api/mockups/{name}/files`.")
     color: str | None = Field(None, description="`#rrggbb` or `#rrggbbaa`.")
     size: tuple[int, int] | None = Field(None, description="[w, h] of a colour source.")
@@ -133,7 +135,7 @@ class StoredFile(BaseModel):
 
 class LayerUploadForm(Strict):
     file: UploadFile = Field(description="The layer's image.")
-    name: str | None = Field(None, description="Layer name (default: the file's name).")
+    name: str | Absent = Field(None, description="Layer name (default: the file's name).")
     x: float = 0.0
     y: float = 0.0
     scale: float = Field(1.0, gt=0)
@@ -149,4 +151,4 @@ class RenderResult(BaseModel):
 
 class ImportForm(Strict):
     file: UploadFile = Field(description="A .psd or .ora file.")
-    name: str | None = Field(None, description="The new mockup's name (default: the file's).")
+    name: str | Absent = Field(None, description="The new mockup's name (default: the file's).")

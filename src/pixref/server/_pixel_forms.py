@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from pixref.pixel import Palette, PaletteError, builtin_palette
 from pixref.pixel.palette_io import decode_palette, encode_palette
-from pixref.server._uploads import read_upload
+from pixref.server._uploads import LibraryId, read_upload
+
+#: An optional form field: sent or left out, never null (a form cannot say null).
+Absent = SkipJsonSchema[None]
 
 
 class ImageForm(BaseModel):
@@ -16,15 +20,15 @@ class ImageForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    image: UploadFile | None = Field(None, description="The image file (PNG, JPEG, WebP, ...).")
-    image_id: int | None = Field(None, description="Or a library entry id.")
+    image: UploadFile | Absent = Field(None, description="The image file (PNG, JPEG, WebP, ...).")
+    image_id: LibraryId | Absent = Field(None, description="Or a library entry id.")
 
 
 class PaletteChoice(BaseModel):
-    palette: str | None = Field(
+    palette: str | Absent = Field(
         None, description="A built-in palette by name (`GET /api/palettes`)."
     )
-    palette_file: UploadFile | None = Field(
+    palette_file: UploadFile | Absent = Field(
         None, description="Or a palette file (.gpl, .pal, .hex, .act, .ase, .txt, .png)."
     )
 

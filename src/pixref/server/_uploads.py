@@ -10,12 +10,20 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import UploadFile
 from PIL import Image, UnidentifiedImageError
+from pydantic import Field
 
 from pixref.params import PixrefError
 from pixref.server._errors import NotFound
+
+#: A library entry id as requests give it: within SQLite's 64-bit integers, and within
+#: 2**53 so that the bound survives JSON Schema's floating-point numbers exactly.
+LibraryId = Annotated[int, Field(ge=1, le=2**53)]
+#: A seed as A1111 takes it: -1 (random) or 0 to 2³² − 1.
+Seed = Annotated[int, Field(ge=-1, le=2**32 - 1)]
 
 
 class UploadError(PixrefError):

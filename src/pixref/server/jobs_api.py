@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
-from pixref.server._errors import NotFound
+from pixref.server._errors import API_ERROR_RESPONSES, NotFound
 from pixref.server._jobs import JobState
 from pixref.server._results import job_result as outcome
 from pixref.server._state import ServerState, get_state
@@ -56,7 +56,7 @@ def cancel_job(job_id: str, state: State) -> dict[str, Any]:
     return state.jobs.cancel(job_id).summary()
 
 
-@router.get("/{job_id}/result", summary="A finished job's result")
+@router.get("/{job_id}/result", summary="A finished job's result", responses=API_ERROR_RESPONSES)
 def job_result(job_id: str, state: State) -> Any:
     """What a job queued with ``?wait=false`` made, in the shape its route answers with.
 

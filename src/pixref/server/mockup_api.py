@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel
@@ -36,7 +36,7 @@ from pixref.mockup import (
 )
 from pixref.mockup.io import SUFFIX, export_file, import_file, render_to_png
 from pixref.server import _mockups as store
-from pixref.server._errors import Conflict
+from pixref.server._errors import API_ERROR_RESPONSES, Conflict
 from pixref.server._mockup_models import (
     DocumentIn,
     ImportForm,
@@ -57,7 +57,7 @@ from pixref.server._results import JobAccepted, new_output, run_job, stored_imag
 from pixref.server._state import ServerState, get_state
 from pixref.server._uploads import UploadError, check_library_id, probe_image, read_upload
 
-router = APIRouter(prefix="/api/mockups", tags=["mockup"])
+router = APIRouter(prefix="/api/mockups", tags=["mockup"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return the render as a base64 PNG.")]
 Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
@@ -120,6 +120,42 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@router.post(
+    "/import",
+    summary="Import a layered PSD or ORA as a new mockup",
+    status_code=201,
+    response_model=MockupOut,
+    responses={202: {"model": JobAccepted}},
+)
+async def import_mockup(
+    form: Annotated[ImportForm, Form(media_type="multipart/form-data")],
+    state: State,
+    wait: Wait = True,
+):
+    """Each file layer becomes an image layer (PNG in the mockup's folder); groups,
+    opacity, visibility, blend modes and PSD layer masks come back."""
+    filename = form.file.filename or "upload"
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".psd", ".ora"):
+        raise UploadError(f"`file` must be a .psd or .ora file, got {filename!r}")
+    name = store.check_name(form.name or _name_from(filename))
+    if store.doc_path(name).exists():
+        raise Conflict(f"mockup {name!r} already exists; give another `name`")
+    data = await read_upload(form.file, field="file")
+    width, height = _layered_size(data, suffix, filename)
+    limit = state.settings.max_image_pixels
+    if width * height > limit:
+        raise UploadError(
+            f"`file` {filename!r} is {width}×{height} = {width * height} pixels, above the "
+            f"server's limit of {limit}"
+        )
+
+    def run(ctx) -> MockupOut:
+        return _import(name, data, suffix, filename)
+
+    return await run_job(state, "mockup_import", run, title=f"import {filename}", wait=wait)
+
+
 @router.get("", summary="List the stored mockups")
 def list_mockups() -> list[MockupSummary]:
     out = []
@@ -165,7 +201,7 @@ def delete_mockup(name: str) -> Response:
 
 @router.post("/{name}/files", summary="Upload an image for the mockup's layers or masks")
 async def upload_file(
-    name: str, file: Annotated[UploadFile, Form(description="An image file.")], state: State
+    name: str, file: Annotated[UploadFile, File(description="An image file.")], state: State
 ) -> StoredFile:
     store.read(name)
     data = await read_upload(file, field="file")
@@ -309,42 +345,6 @@ async def export_mockup(
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
     )
-
-
-@router.post(
-    "/import",
-    summary="Import a layered PSD or ORA as a new mockup",
-    status_code=201,
-    response_model=MockupOut,
-    responses={202: {"model": JobAccepted}},
-)
-async def import_mockup(
-    form: Annotated[ImportForm, Form(media_type="multipart/form-data")],
-    state: State,
-    wait: Wait = True,
-):
-    """Each file layer becomes an image layer (PNG in the mockup's folder); groups,
-    opacity, visibility, blend modes and PSD layer masks come back."""
-    filename = form.file.filename or "upload"
-    suffix = Path(filename).suffix.lower()
-    if suffix not in (".psd", ".ora"):
-        raise UploadError(f"`file` must be a .psd or .ora file, got {filename!r}")
-    name = store.check_name(form.name or _name_from(filename))
-    if store.doc_path(name).exists():
-        raise Conflict(f"mockup {name!r} already exists; give another `name`")
-    data = await read_upload(form.file, field="file")
-    width, height = _layered_size(data, suffix, filename)
-    limit = state.settings.max_image_pixels
-    if width * height > limit:
-        raise UploadError(
-            f"`file` {filename!r} is {width}×{height} = {width * height} pixels, above the "
-            f"server's limit of {limit}"
-        )
-
-    def run(ctx) -> MockupOut:
-        return _import(name, data, suffix, filename)
-
-    return await run_job(state, "mockup_import", run, title=f"import {filename}", wait=wait)
 
 
 def _name_from(filename: str) -> str:

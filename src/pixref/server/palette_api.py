@@ -6,7 +6,7 @@ A palette is named (built-in) or uploaded, never read from a path on the server.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import Response
@@ -22,8 +22,9 @@ from pixref.pixel import (
 )
 from pixref.pixel import io as pixel_io
 from pixref.pixel.palette_io import PALETTE_FORMATS, encode_palette
-from pixref.server._errors import NotFound
+from pixref.server._errors import API_ERROR_RESPONSES, NotFound
 from pixref.server._pixel_forms import (
+    Absent,
     ImageForm,
     PaletteChoice,
     PaletteOut,
@@ -34,9 +35,13 @@ from pixref.server._results import JobAccepted, run_job, slug
 from pixref.server._state import ServerState, get_state
 from pixref.server._uploads import source_image
 
-router = APIRouter(prefix="/api", tags=["pixel"])
+router = APIRouter(prefix="/api", tags=["pixel"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
+
+#: The palette file formats `POST /api/palettes/convert` writes (`PALETTE_FORMATS`).
+PaletteFormat = Literal["gpl", "pal", "hex", "act", "ase", "txt", "png"]
+assert set(PaletteFormat.__args__) == set(PALETTE_FORMATS)
 
 #: MIME types of the palette formats `POST /api/palettes/convert` writes.
 PALETTE_MIME = {"png": "image/png", "gpl": "text/plain", "hex": "text/plain", "txt": "text/plain"}
@@ -56,15 +61,6 @@ def list_palettes() -> list[PaletteSummary]:
         palette = builtin_palette(name)
         out.append(PaletteSummary(name=name, count=len(palette), colors=palette.hex()))
     return out
-
-
-@router.get("/palettes/{name}", summary="One built-in palette, with its .gpl file")
-def get_palette(name: str) -> PaletteOut:
-    """A built-in palette by name or alias (``db32``, ``pico8``...)."""
-    try:
-        return palette_out(builtin_palette(name))
-    except PaletteError as exc:
-        raise NotFound(str(exc)) from None
 
 
 class ExtractForm(ImageForm):
@@ -100,9 +96,9 @@ async def extract_image_palette(
 class ConvertForm(PaletteChoice):
     model_config = ConfigDict(extra="forbid")
 
-    colors: str | None = Field(None, description="Or colours as hex, e.g. `ff0044,00ff00`.")
-    format: str = Field(description=f"Output format: {', '.join(PALETTE_FORMATS)}.")
-    name: str | None = Field(None, description="Palette name written in the file.")
+    colors: str | Absent = Field(None, description="Or colours as hex, e.g. `ff0044,00ff00`.")
+    format: PaletteFormat = Field(description="Output file format.")
+    name: str | Absent = Field(None, description="Palette name written in the file.")
 
 
 @router.post(
@@ -129,3 +125,12 @@ async def convert_palette(form: Annotated[ConvertForm, Form(media_type="multipar
         media_type=PALETTE_MIME.get(ext, "application/octet-stream"),
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get("/palettes/{name}", summary="One built-in palette, with its .gpl file")
+def get_palette(name: str) -> PaletteOut:
+    """A built-in palette by name or alias (``db32``, ``pico8``...)."""
+    try:
+        return palette_out(builtin_palette(name))
+    except PaletteError as exc:
+        raise NotFound(str(exc)) from None

@@ -31,7 +31,9 @@ from pixref.pixel import (
     variant_settings,
 )
 from pixref.pixel import io as pixel_io
+from pixref.server._errors import API_ERROR_RESPONSES
 from pixref.server._pixel_forms import (
+    Absent,
     ImageForm,
     PaletteChoice,
     PaletteOut,
@@ -50,7 +52,7 @@ from pixref.server._results import (
 from pixref.server._state import ServerState, get_state
 from pixref.server._uploads import source_image
 
-router = APIRouter(prefix="/api", tags=["pixel"])
+router = APIRouter(prefix="/api", tags=["pixel"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return each image as a base64 PNG.")]
 Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
@@ -68,16 +70,22 @@ def _int_list(value: Any) -> Any:
 class PixelizeForm(ImageForm, PaletteChoice):
     """Every option of ``pixref pixelize``."""
 
-    width: int | None = Field(None, ge=1, description="Target width in art pixels.")
-    height: int | None = Field(None, ge=1, description="Target height in art pixels.")
-    pixel_size: float | None = Field(None, ge=1, description="Source pixels per art pixel.")
-    size: str | None = Field(None, description="Target WIDTHxHEIGHT, e.g. 128x96.")
+    width: Annotated[int, Field(ge=1)] | Absent = Field(
+        None, description="Target width in art pixels."
+    )
+    height: Annotated[int, Field(ge=1)] | Absent = Field(
+        None, description="Target height in art pixels."
+    )
+    pixel_size: Annotated[float, Field(ge=1)] | Absent = Field(
+        None, description="Source pixels per art pixel."
+    )
+    size: str | Absent = Field(None, description="Target WIDTHxHEIGHT, e.g. 128x96.")
     widths: list[int] = Field(
         default_factory=list, description="One variant per width, e.g. `48,64,96`."
     )
     heights: list[int] = Field(default_factory=list, description="One variant per height.")
-    variants: int | None = Field(
-        None, ge=1, le=16, description="K variants around the target width (12.5% steps)."
+    variants: Annotated[int, Field(ge=1, le=16)] | Absent = Field(
+        None, description="K variants around the target width (12.5% steps)."
     )
     method: DownscaleMethod = Field(DownscaleMethod.box, description="Per-cell downscale rule.")
     outline: int = Field(0, ge=0, description="Thicken thin outlines by N source pixels first.")
@@ -94,8 +102,8 @@ class PixelizeForm(ImageForm, PaletteChoice):
     dither_strength: float = Field(1.0, ge=0, le=1, description="Dither strength.")
     clean: bool = Field(False, description="Remove isolated single pixels.")
     alpha_threshold: int = Field(128, ge=0, le=255, description="Alpha at or above is opaque.")
-    preview_scale: int | None = Field(
-        None, ge=1, le=32, description="Also return a K-times nearest enlargement of each."
+    preview_scale: Annotated[int, Field(ge=1, le=32)] | Absent = Field(
+        None, description="Also return a K-times nearest enlargement of each."
     )
     aseprite: bool = Field(False, description="Also return each as an indexed .aseprite file.")
 
@@ -257,14 +265,16 @@ async def pixelize_image(
 class SnapForm(ImageForm, PaletteChoice):
     """Every option of ``pixref snap``."""
 
-    pixel_size: float | None = Field(
-        None, ge=1, description="Cell size in source pixels; skips grid detection."
+    pixel_size: Annotated[float, Field(ge=1)] | Absent = Field(
+        None, description="Cell size in source pixels; skips grid detection."
     )
     offset_x: float = Field(0.0, description="With `pixel_size`: first cell boundary x.")
     offset_y: float = Field(0.0, description="With `pixel_size`: first cell boundary y.")
-    colors: int | None = Field(None, ge=1, le=256, description="Reduce to at most N colours.")
-    merge: float | None = Field(
-        None, ge=0, description="Merge colours closer than this OKLab distance (default: "
+    colors: Annotated[int, Field(ge=1, le=256)] | Absent = Field(
+        None, description="Reduce to at most N colours."
+    )
+    merge: Annotated[float, Field(ge=0)] | Absent = Field(
+        None, description="Merge colours closer than this OKLab distance (default: "
         "from the measured noise, 0 for a clean upscale).",
     )  # fmt: skip
     alpha_threshold: int = Field(128, ge=0, le=255, description="Alpha at or above is opaque.")
@@ -272,8 +282,8 @@ class SnapForm(ImageForm, PaletteChoice):
         MIN_CONFIDENCE, ge=0, le=1, description="Refuse a detected grid below this confidence."
     )
     grid_preview: bool = Field(False, description="Also return the input with the grid drawn.")
-    preview_scale: int | None = Field(
-        None, ge=1, le=32, description="Also return a K-times nearest enlargement."
+    preview_scale: Annotated[int, Field(ge=1, le=32)] | Absent = Field(
+        None, description="Also return a K-times nearest enlargement."
     )
 
 

@@ -28,10 +28,11 @@ from pixref.pose import (
     scale_pose,
     translate_pose,
 )
+from pixref.server._errors import API_ERROR_RESPONSES
 from pixref.server._results import run_job
 from pixref.server._state import ServerState, get_state
 
-router = APIRouter(prefix="/api/pose", tags=["pose"])
+router = APIRouter(prefix="/api/pose", tags=["pose"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 
 

@@ -20,10 +20,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from pixref.params import GenerationParams
-from pixref.server._errors import Conflict, NotFound
+from pixref.server._errors import API_ERROR_RESPONSES, Conflict, NotFound
 from pixref.server._jobs import FINISHED, Cancelled, Job
 from pixref.server._results import image_url
 from pixref.server._state import ServerState, get_state
+from pixref.server._uploads import LibraryId, Seed, library_entry
 from pixref.sweep import (
     AXIS_LETTERS,
     Plan,
@@ -34,7 +35,7 @@ from pixref.sweep import (
     run_sweep,
 )
 
-router = APIRouter(prefix="/api/sweeps", tags=["sweeps"])
+router = APIRouter(prefix="/api/sweeps", tags=["sweeps"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 KIND = "sweep"
 
@@ -49,15 +50,15 @@ class SweepIn(BaseModel):
         description='X, then Y, then Z, as `pixref sweep` takes them: "cfg=3,5,7", '
         '"seed=1-4", "steps=10-30 (+10)", "Prompt S/R=cat,fox".',
     )  # fmt: skip
-    from_id: int | None = Field(None, description="Start from a library entry's parameters.")
+    from_id: LibraryId | None = Field(None, description="Start from a library entry's parameters.")
     prompt: str | None = None
     negative_prompt: str | None = None
     steps: int | None = Field(None, ge=1, le=500)
     sampler_name: str | None = Field(None, description='e.g. "Euler a".')
     scheduler: str | None = Field(None, description='Schedule type, e.g. "Karras".')
     cfg_scale: float | None = Field(None, ge=0)
-    seed: int | None = Field(None, description="-1: one random seed for the whole sweep.")
-    subseed: int | None = Field(None, description="Variation seed.")
+    seed: Seed | None = Field(None, description="-1: one random seed for the whole sweep.")
+    subseed: Seed | None = Field(None, description="Variation seed.")
     subseed_strength: float | None = Field(None, ge=0, le=1, description="Variation strength.")
     width: int | None = Field(None, ge=64, le=8192)
     height: int | None = Field(None, ge=64, le=8192)
@@ -119,8 +120,6 @@ class SweepOut(BaseModel):
 def _params(body: SweepIn, state: ServerState) -> GenerationParams:
     base = GenerationParams()
     if body.from_id is not None:
-        from pixref.server._uploads import library_entry
-
         entry = library_entry(body.from_id)
         if entry.params is None:
             raise NotFound(f"library entry {body.from_id} has no generation parameters")
