@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -81,20 +82,48 @@ def test_detect_without_weights_says_what_to_put_where(tmp_path):
     photo = tmp_path / "photo.png"
     Image.new("RGB", (8, 8)).save(photo)
     home = tmp_path / "home"
-    result = runner.invoke(app, ["--home", str(home), "pose", "detect", str(photo)])
+    out = tmp_path / "pose.json"
+    result = runner.invoke(app, ["--home", str(home), "pose", "detect", str(photo), "-o", str(out)])
     assert result.exit_code == 1
     message = result.stderr.strip()
     assert "body_pose_model.pth" in message and str(home / "models" / "openpose") in message
-    assert "\n" not in message
+    assert "\n" not in message and not out.exists()
 
 
-def test_detect_with_weights_says_the_detector_is_missing(tmp_path):
+def test_detect_with_a_bad_weight_file_names_it(tmp_path):
+    pytest.importorskip("torch")
     photo = tmp_path / "photo.png"
     Image.new("RGB", (8, 8)).save(photo)
     weights = tmp_path / "models" / "ControlNet" / "annotator" / "downloads" / "openpose"
     weights.mkdir(parents=True)
     (weights / "body_pose_model.pth").write_bytes(b"x")
+    models = str(tmp_path / "models")
+    args = ["pose", "detect", str(photo), "-o", str(tmp_path / "p.json"), "--models-dir", models]
+    result = runner.invoke(app, [*args, "--no-hands", "--device", "cpu"])
+    assert result.exit_code == 1 and result.stderr.startswith("error: cannot read weights")
+    assert str(weights / "body_pose_model.pth") in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_detect_writes_the_pose_and_its_image(openpose_models, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    pixels = np.random.default_rng(3).integers(0, 256, (120, 80, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(photo)
+    out, png = tmp_path / "out" / "pose.json", tmp_path / "pose.png"
     result = runner.invoke(
-        app, ["pose", "detect", str(photo), "--models-dir", str(tmp_path / "models")]
+        app,
+        ["pose", "detect", str(photo), "-o", str(out), "--render", str(png)]
+        + ["--models-dir", str(openpose_models), "--device", "cpu", "--normalized"],
     )
-    assert result.exit_code == 1 and "cannot run the OpenPose detector yet" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [str(out), str(png)]
+    assert result.stderr.strip().endswith("found")  # random weights: any number of people
+    data = json.loads(out.read_text())
+    assert (data["canvas_width"], data["canvas_height"]) == (80, 120)
+    assert data["normalized"] is True and isinstance(data["people"], list)
+    for person in data["people"]:
+        body = np.array(person["pose_keypoints_2d"]).reshape(18, 3)
+        assert (body[:, :2] >= 0).all() and (body[:, :2] <= 1).all()
+    with Image.open(png) as im:
+        assert im.size == (80, 120) and im.mode == "RGB"
+    assert not list(out.parent.glob(".*.tmp"))  # written atomically, nothing left over

@@ -150,3 +150,67 @@ def test_missing_and_binary_files(tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
     with pytest.raises(PoseError, match="not a text file"):
         read_pose(binary)
+
+
+def _controlnet_json(**extra) -> str:
+    """A pose as the ControlNet extension's preprocessor writes it: 0-1, canvas given."""
+    body = [[0.5, 0.1, 1.0], [0.5, 0.25, 1.0], [0.4, 0.25, 1.0]] + [[0.0, 0.0, 0.0]] * 15
+    hand = [[0.3, 0.5, 1.0]] + [[-1 / 400, -1 / 600, 1.0]] * 20  # hand points not found
+    person = {
+        "pose_keypoints_2d": [v for p in body for v in p],
+        "hand_right_keypoints_2d": [v for p in hand for v in p],
+    }
+    return json.dumps({"people": [person], "canvas_width": 400, "canvas_height": 600, **extra})
+
+
+def test_normalised_coordinates_are_detected_and_scaled():
+    pose = parse_pose(_controlnet_json())
+    assert pose.size == (400, 600)
+    body, hand = pose.people[0].body, pose.people[0].right_hand
+    np.testing.assert_allclose(body[:3], [[200, 60, 1], [200, 150, 1], [160, 150, 1]])
+    assert (body[3:] == 0).all()
+    # The extension's "not found" hand points (-1 / width) do not stop the detection.
+    np.testing.assert_allclose(hand[0], [120, 300, 1])
+    np.testing.assert_allclose(hand[1:, :2], -1)
+
+
+def test_normalized_flag_decides():
+    as_pixels = parse_pose(_controlnet_json(normalized=False))
+    np.testing.assert_allclose(as_pixels.people[0].body[1], [0.5, 0.25, 1])
+    data = json.loads(_controlnet_json(normalized=True))
+    data["people"][0]["pose_keypoints_2d"][3:6] = [1.5, 0.25, 1.0]  # outside 0-1, still scaled
+    np.testing.assert_allclose(parse_pose(json.dumps(data)).people[0].body[1], [600, 150, 1])
+    with pytest.raises(PoseError, match="`normalized` must be true or false, got 'yes'"):
+        parse_pose(_controlnet_json(normalized="yes"))
+
+
+def test_pixel_pose_in_the_unit_square_needs_a_coordinate_above_1():
+    # Any present coordinate above 1 means pixels, even if most points are small.
+    data = json.loads(_controlnet_json())
+    data["people"][0]["pose_keypoints_2d"][6:9] = [1.5, 0.25, 1.0]
+    np.testing.assert_allclose(parse_pose(json.dumps(data)).people[0].body[1], [0.5, 0.25, 1])
+
+
+def test_normalised_file_without_canvas_uses_the_given_size(tmp_path):
+    data = json.loads(_controlnet_json())
+    del data["canvas_width"], data["canvas_height"]
+    path = tmp_path / "pose.json"
+    path.write_text(json.dumps(data))
+    pose = read_pose(path, size=(100, 200))
+    np.testing.assert_allclose(pose.people[0].body[1], [50, 50, 1])
+
+
+def test_write_normalised_then_read_round_trips(tmp_path):
+    body = np.zeros((18, 3))
+    body[[0, 1, 2]] = [[256, 100, 1], [256, 150, 0.8], [200, 150, 1]]
+    hand = np.zeros((21, 3))
+    hand[0] = [100, 300, 1]
+    pose = Pose(width=512, height=768, people=(Person(body=body, left_hand=hand),))
+    path = write_pose(pose, tmp_path / "pose.json", normalized=True)
+    data = json.loads(path.read_text())
+    assert data["normalized"] is True and data["canvas_height"] == 768
+    assert data["people"][0]["pose_keypoints_2d"][:6] == [0.5, 100 / 768, 1.0, 0.5, 150 / 768, 0.8]
+    back = read_pose(path)
+    np.testing.assert_allclose(back.people[0].body, body)
+    np.testing.assert_allclose(back.people[0].left_hand, hand)
+    assert "normalized" not in json.loads(write_pose(pose, tmp_path / "px.json").read_text())

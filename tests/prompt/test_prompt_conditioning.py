@@ -259,6 +259,29 @@ def test_cache_keeps_a_sweep_from_re_encoding(clip_l):
     assert encoder.encode_calls == 2
 
 
+def test_hires_schedule_is_not_served_a_first_pass_encoding(clip_l):
+    encoder = PromptEncoder([clip_l], "sd1")
+    prompt = "[(cat:1.3):dog:0.5]"
+    first = encoder.encode_prompt(prompt, 20)  # (cat:1.3) to step 10, then dog
+    hires = encoder.encode_prompt(prompt, 20, hires_steps=10)  # dog all through
+    assert encoder.encode_calls == 2
+    assert [entry.end_at_step for entry in hires.parts[0].schedule] == [10]
+    # The first pass's dog shares an emphasis mean with (cat:1.3); the hires
+    # pass's dog is encoded alone, as A1111 encodes the hires schedule's texts.
+    alone = PromptEncoder([clip_l], "sd1").encode_prompt("dog", 10).parts[0].schedule[0]
+    torch.testing.assert_close(hires.parts[0].schedule[0].embeds, alone.embeds)
+    assert not torch.allclose(first.parts[0].schedule[1].embeds, alone.embeds)
+
+
+def test_hires_schedule_of_the_same_texts_reuses_them_on_its_own_steps(clip_l):
+    encoder = PromptEncoder([clip_l], "sd1")
+    first = encoder.encode_prompt("a (cat:1.2)", 20)
+    hires = encoder.encode_prompt("a (cat:1.2)", 20, hires_steps=10)
+    assert encoder.encode_calls == 1  # the same batch of texts: the same tensors
+    assert first.parts[0].schedule[0].end_at_step == 20
+    assert hires.parts[0].schedule[0].end_at_step == 10
+
+
 def test_textual_inversion_vectors_fill_their_slots(clip_l, tokenizer):
     cat, dog = tokenizer.encode("cat dog")
     table = clip_l.get_input_embeddings().weight.detach()

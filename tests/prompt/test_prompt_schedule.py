@@ -46,11 +46,44 @@ def test_schedules(prompt, steps, expected):
     assert prompt_schedule(prompt, steps) == expected
 
 
-def test_hires_pass_counts_from_the_end_of_the_base_pass():
-    # 20 base steps, 10 hires steps: 25 is step 5 of hires, 1.5 its middle.
-    assert prompt_schedule("[a:b:25]", 20, hires_steps=10) == [(5, "a"), (10, "b")]
-    assert prompt_schedule("[a:b:1.5]", 20, hires_steps=10) == [(5, "a"), (10, "b")]
-    assert prompt_schedule("[a:b:0.5]", 20, hires_steps=10) == [(10, "b")]
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # 20 base steps, 10 hires steps, by hand from A1111's rule
+        # (int_offset = base steps, float_offset = 1.0, at most hires steps):
+        ("[a:b:25]", [(5, "a"), (10, "b")]),  # 25 - 20 = 5
+        ("[a:b:1.5]", [(5, "a"), (10, "b")]),  # (1.5 - 1) * 10 = 5
+        ("[a:b:0.5]", [(10, "b")]),  # (0.5 - 1) * 10 < 1: done in the first pass
+        ("[a:b:10]", [(10, "b")]),  # 10 - 20 < 1: done in the first pass
+        ("[a:b:20]", [(10, "b")]),  # the last base step: 0, no boundary
+        ("[a:b:21]", [(1, "a"), (10, "b")]),
+        ("[a:b:35]", [(10, "a")]),  # past the hires pass: min(10, 15)
+        ("[a:b:1.0]", [(10, "b")]),  # the hires pass's start
+        ("[a:b:2.0]", [(10, "a")]),  # its end
+        ("[a:b:1.25]", [(2, "a"), (10, "b")]),  # int(2.5)
+        # A1111's float arithmetic, kept: (1.2 - 1) * 10 = 1.9999999999999996.
+        ("[a:b:1.2]", [(1, "a"), (10, "b")]),
+        ("[to:23]", [(3, ""), (10, "to")]),
+        ("[from::1.7]", [(7, "from"), (10, "")]),
+        ("x [a:[b:c:1.6]:22]", [(2, "x a"), (6, "x b"), (10, "x c")]),
+        # Alternation starts again at the hires pass's first step.
+        ("[p|q]", list(zip(range(1, 11), "pqpqpqpqpq", strict=True))),
+    ],
+)
+def test_hires_pass_counts_from_the_end_of_the_base_pass(prompt, expected):
+    assert prompt_schedule(prompt, 20, hires_steps=10) == expected
+
+
+def test_hires_pass_of_second_order_samplers_counts_denoiser_calls():
+    # Heun 20 + 10 steps: 40 calls in the base pass, 20 in the hires pass.
+    assert prompt_schedule("[a:b:45]", 40, hires_steps=20) == [(5, "a"), (20, "b")]
+    assert prompt_schedule("[a:b:1.5]", 40, hires_steps=20) == [(10, "a"), (20, "b")]
+
+
+def test_old_scheduling_ignores_the_hires_offset():
+    # A1111's "Old prompt editing timelines": the base pass's own schedule.
+    old = prompt_schedule("[a:b:0.5]", 20, hires_steps=10, use_old_scheduling=True)
+    assert old == prompt_schedule("[a:b:0.5]", 20) == [(10, "a"), (20, "b")]
 
 
 def test_old_scheduling_reads_below_one_as_fraction():

@@ -135,16 +135,63 @@ def detect_command(
     photo: Annotated[
         Path, typer.Argument(help="Photo to detect people in.", exists=True, dir_okay=False)
     ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Pose JSON file to write.")],
+    render: Annotated[
+        Path | None, typer.Option("--render", help="Also write the pose image (PNG).")
+    ] = None,
     models_dir: Annotated[
         Path | None,
         typer.Option(
             "--models-dir", help="Models folder [the data home's models].", file_okay=False
         ),
     ] = None,
+    hands: Annotated[
+        bool, typer.Option("--hands/--no-hands", help="Detect hands (hand_pose_model.pth).")
+    ] = True,
+    device: Annotated[
+        str | None, typer.Option("--device", help="cpu, cuda, cuda:1 ... [cuda if present].")
+    ] = None,
+    processor_res: Annotated[
+        int,
+        typer.Option(
+            "--processor-res",
+            help="Shrink the photo's short side to this many pixels first, as A1111's "
+            "Preprocessor resolution; 0 = full size.",
+        ),
+    ] = 512,
+    scores: Annotated[
+        bool,
+        typer.Option(
+            "--scores",
+            help="Keep heatmap scores as confidences [1.0 when found]; renderers, "
+            "--render included, skip points below 1.",
+        ),
+    ] = False,
+    normalized: Annotated[
+        bool, typer.Option("--normalized", help="Write 0-1 canvas coordinates.")
+    ] = False,
 ) -> None:
-    """Detect a pose in a photo with the OpenPose annotator weights (when on disk)."""
-    pose = detect_pose(photo, models_dir=models_dir)
-    err_console.print(f"{len(pose.people)} people")  # pragma: no cover - detector not written
+    """Detect the people in a photo with the OpenPose annotator weights, as ControlNet does.
+
+    Writes OpenPose JSON (canvas = the photo's size) and prints the written paths.
+    """
+    pose = detect_pose(
+        photo,
+        models_dir=models_dir,
+        hands=hands,
+        device=device,
+        scores=scores,
+        processor_res=processor_res or None,
+    )
+    write_pose(pose, output, normalized=normalized)
+    console.print(str(output), markup=False)
+    if render is not None:
+        buffer = io.BytesIO()
+        Image.fromarray(render_pose(pose), "RGB").save(buffer, "PNG")
+        write_bytes_atomic(render, buffer.getvalue())
+        console.print(str(render), markup=False)
+    people = len(pose.people)
+    err_console.print(f"{people} {'person' if people == 1 else 'people'} found")
 
 
 def register(app: typer.Typer) -> None:

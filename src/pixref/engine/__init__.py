@@ -17,6 +17,8 @@ if TYPE_CHECKING:
         StepEvent,
         generate,
     )
+    from pixref.engine._hires import LATENT_UPSCALERS, PIXEL_UPSCALERS
+    from pixref.engine._images import resize_image
     from pixref.engine._load import load_models
     from pixref.engine._lora import Lora, resolve_loras
 
@@ -28,6 +30,9 @@ _LAZY = {
     "StepEvent": "pixref.engine._generate",
     "generate": "pixref.engine._generate",
     "load_models": "pixref.engine._load",
+    "LATENT_UPSCALERS": "pixref.engine._hires",
+    "PIXEL_UPSCALERS": "pixref.engine._hires",
+    "resize_image": "pixref.engine._images",
     "ControlInput": "pixref.engine._controlnet",
     "ControlNetError": "pixref.engine._controlnet",
     "Embedding": "pixref.engine._embeddings",
@@ -37,6 +42,9 @@ _LAZY = {
 }
 
 __all__ = [
+    "LATENT_UPSCALERS",
+    "PIXEL_UPSCALERS",
+    "resize_image",
     "ControlInput",
     "ControlNetError",
     "Embedding",

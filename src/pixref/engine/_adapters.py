@@ -155,17 +155,32 @@ def denoiser_calls(p: GenerationParams) -> int:
 
 
 def encode_prompts(
-    models: Models, p: GenerationParams, loras: Sequence = (), embeddings: Mapping | None = None
+    models: Models,
+    p: GenerationParams,
+    loras: Sequence = (),
+    embeddings: Mapping | None = None,
+    *,
+    first_pass_calls: int | None = None,
 ) -> Conds:
-    """Encode prompt and negative for ``p.steps`` denoiser calls (twice that for 2nd order)."""
+    """Encode prompt and negative for ``p.steps`` denoiser calls (twice that for 2nd order).
+
+    With ``first_pass_calls`` (the first pass's `denoiser_calls`), ``p`` is a
+    hires second pass and its prompt editing follows A1111's hires timeline:
+    ``[a:b:25]`` after 20 first-pass calls switches at call 5 of this pass,
+    ``[a:b:1.5]`` halfway through it (A1111 ``calculate_hr_conds``).
+    """
     encoder = _encoder(models, embeddings or {})
     calls = denoiser_calls(p)
+    if first_pass_calls is None:
+        steps, hires_steps = calls, None
+    else:
+        steps, hires_steps = first_pass_calls, calls
     # LoRAs change the text encoders' weights, so they are part of the cache key.
     applied = tuple((lora.short_hash, lora.te_weight) for lora in loras)
     state = (models.short_hash or str(models.path), str(models.dtype), applied)
-    options = {"clip_skip": p.clip_skip, "model_state": state}
-    cond = encoder.encode_prompt(p.prompt, calls, **options)
-    uncond = encoder.encode_negative(p.negative_prompt, calls, **options)
+    options = {"hires_steps": hires_steps, "clip_skip": p.clip_skip, "model_state": state}
+    cond = encoder.encode_prompt(p.prompt, steps, **options)
+    uncond = encoder.encode_negative(p.negative_prompt, steps, **options)
     pos_ids, neg_ids = _time_ids(models, p)
     positive = [(_schedule(part, models, pos_ids), part.weight) for part in cond.parts]
     negative = _schedule(uncond.parts[0], models, neg_ids)

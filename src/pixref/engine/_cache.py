@@ -76,8 +76,10 @@ class ModelCache:
         if not p.refiner or p.refiner_switch_at is None:
             return None
         if p.refiner not in self._refiners:
+            # The refiner keeps its own VAE (A1111); the other load options apply to it too.
+            options = {k: v for k, v in self.options.items() if k != "vae"}
             self._refiners[p.refiner] = load_models(
-                p.refiner, models_dir=self.models_dir, device=self.device
+                p.refiner, models_dir=self.models_dir, device=self.device, **options
             )
         return self._refiners[p.refiner]
 

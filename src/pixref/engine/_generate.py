@@ -299,12 +299,29 @@ def _run(params, models, job, init_image, mask, on_step, stops, extras) -> Resul
     # 2. encode prompt
     conds = adapters.encode_prompts(models, p, extras.loras, extras.embeddings)
     hires = hires_plan(p) if init_image is None else None
+    second = hr_conds = None
+    first_pass_calls = adapters.denoiser_calls(p)
+    if hires is not None:
+        # The hires pass's prompt editing counts on from the first pass (A1111's
+        # hires timeline), in denoiser calls as the first pass counts them.
+        second = hires.second_pass(p)
+        hr_conds = adapters.encode_prompts(
+            models,
+            second,
+            extras.loras,
+            extras.embeddings,
+            first_pass_calls=first_pass_calls,
+        )
     final_w, final_h = hires.size if hires else (job.width, job.height)
     if configure_vae_tiling(_final_vae(models, extras), final_w, final_h):
         job.warnings.append("large image: the VAE decodes in tiles (faint seams are possible)")
     network_hashes = extras.hashes(p)
     warnings = job.warnings + list(conds.warnings)
+    if hr_conds is not None:
+        warnings += [w for w in hr_conds.warnings if w not in warnings]
     image_cond = _inpainting_model_conditioning(models, init_pixels, inpaint, job)
+    passes = _Passes(models, p, conds, image_cond, inpaint, extras, init_latent, hires, second,
+                     hr_conds, first_pass_calls)  # fmt: skip
     images: list[Image.Image] = []
     out_params: list[GenerationParams] = []
     total_images = p.batch_size * p.batch_count
@@ -313,19 +330,7 @@ def _run(params, models, job, init_image, mask, on_step, stops, extras) -> Resul
         subseeds = job.subseeds[first : first + p.batch_size]
         callback = _step_callback(on_step, stops, first, total_images)
         try:
-            latents, switched = _batch_latents(
-                p,
-                models,
-                conds,
-                image_cond,
-                inpaint,
-                hires,
-                extras,
-                seeds,
-                subseeds,
-                init_latent,
-                callback,
-            )
+            latents, switched = passes.run(seeds, subseeds, callback)
         except _Skipped:
             continue
         except Interrupted as stop:
@@ -343,28 +348,50 @@ def _run(params, models, job, init_image, mask, on_step, stops, extras) -> Resul
     return Result(images, out_params, [format_infotext(q) for q in out_params], tuple(warnings))
 
 
-def _batch_latents(
-    p, models, conds, image_cond, inpaint, hires, extras, seeds, subseeds, init_latent, callback
-) -> tuple[torch.Tensor, bool]:
-    """The denoised latents of one batch, and whether the refiner took over."""
-    # The refiner takes over in the last pass (A1111's default: the hires pass).
-    first_pass = _Pass(
-        models,
-        p,
-        conds,
-        image_cond,
-        inpaint,
-        None if hires else extras.refiner,
-        extras.controlnets,
-    )
-    latents, switched = first_pass.run(seeds, subseeds, init_latent, callback)
-    if hires is not None:
-        second = hires.second_pass(p)
-        hr_conds = adapters.encode_prompts(models, second, extras.loras, extras.embeddings)
-        upscaled = hires.upscale(models, latents)
-        hr_pass = _Pass(models, second, hr_conds, None, None, extras.refiner, extras.controlnets)
-        latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
-    return latents, switched
+@dataclass(frozen=True)
+class _Passes:
+    """The sampling passes every batch of one job goes through: the first pass, then
+    the hires pass when hires fix is on (A1111's refiner default: the last pass)."""
+
+    models: adapters.Models
+    p: GenerationParams
+    conds: adapters.Conds
+    image_cond: torch.Tensor | None
+    inpaint: _Inpaint | None
+    extras: _Extras
+    init_latent: torch.Tensor | None
+    hires: object | None = None
+    second: GenerationParams | None = None
+    hr_conds: adapters.Conds | None = None
+    first_pass_calls: int = 0
+
+    def run(self, seeds, subseeds, callback) -> tuple[torch.Tensor, bool]:
+        """The denoised latents of one batch, and whether the refiner took over."""
+        extras, hires = self.extras, self.hires
+        first_pass = _Pass(
+            self.models,
+            self.p,
+            self.conds,
+            self.image_cond,
+            self.inpaint,
+            None if hires else extras.refiner,
+            extras.controlnets,
+        )
+        latents, switched = first_pass.run(seeds, subseeds, self.init_latent, callback)
+        if hires is not None:
+            upscaled = hires.upscale(self.models, latents)
+            hr_pass = _Pass(
+                self.models,
+                self.second,
+                self.hr_conds,
+                None,
+                None,
+                extras.refiner,
+                extras.controlnets,
+                first_pass_calls=self.first_pass_calls,
+            )
+            latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
+        return latents, switched
 
 
 def _final_vae(models, extras: _Extras):
@@ -389,6 +416,7 @@ class _Pass:
     inpaint: _Inpaint | None
     refiner: Refiner | None
     controlnets: tuple[ControlInput, ...] = ()
+    first_pass_calls: int | None = None  # set for the hires pass: its prompt-editing timeline
 
     def run(self, seeds, subseeds, init_latent, callback) -> tuple[torch.Tensor, bool]:
         models, p, inpaint = self.models, self.p, self.inpaint
@@ -410,7 +438,9 @@ class _Pass:
             image_cond=None if image_cond is None else image_cond.expand(len(seeds), -1, -1, -1),
             init_latent=start_latent if inpaint is not None else None,
             keep_mask=keep,
-            refiner=None if self.refiner is None else self.refiner.stage(p),
+            refiner=None
+            if self.refiner is None
+            else self.refiner.stage(p, first_pass_calls=self.first_pass_calls),
             controlnets=active_units(self.controlnets, p.width, p.height, models.device),
             total_calls=adapters.denoiser_calls(p),
         )

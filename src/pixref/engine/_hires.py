@@ -57,6 +57,11 @@ class HiresPlan:
     size: tuple[int, int]
 
     def second_pass(self, p: GenerationParams) -> GenerationParams:
+        """The second pass's parameters: hires steps, sampler, size and prompts.
+
+        An unset or empty hires prompt (negative prompt) means the first pass's,
+        as A1111's ``setup_prompts`` reads ``hr_prompt == ''``.
+        """
         h = self.hires
         return replace(
             p,
@@ -65,10 +70,8 @@ class HiresPlan:
             steps=h.steps or p.steps,
             sampler=h.sampler or p.sampler,
             schedule_type=h.schedule_type or p.schedule_type,
-            prompt=h.prompt if h.prompt is not None else p.prompt,
-            negative_prompt=h.negative_prompt
-            if h.negative_prompt is not None
-            else p.negative_prompt,
+            prompt=h.prompt or p.prompt,
+            negative_prompt=h.negative_prompt or p.negative_prompt,
             denoising_strength=p.denoising_strength or DEFAULT_HIRES_STRENGTH,
             hires=None,
         )

@@ -57,8 +57,13 @@ class Refiner:
         digest = self.models.short_hash
         return f"{self.models.name} [{digest}]" if digest else self.models.name
 
-    def stage(self, p: GenerationParams) -> RefinerStage:
-        conds = adapters.encode_prompts(self.models, p)
+    def stage(self, p: GenerationParams, *, first_pass_calls: int | None = None) -> RefinerStage:
+        """The refiner for pass ``p``; ``first_pass_calls`` when ``p`` is the hires pass.
+
+        The prompts are re-encoded with the refiner's text encoders on the same
+        timeline as the pass they take over (A1111 re-runs ``setup_conds``).
+        """
+        conds = adapters.encode_prompts(self.models, p, first_pass_calls=first_pass_calls)
         calls = adapters.denoiser_calls(p)
         return RefinerStage(
             unet=self.models.unet,

@@ -2,7 +2,9 @@
 
 Torch-free (numpy and Pillow). Keypoints are ``(N, 3)`` float64 arrays of x, y in
 canvas pixels and confidence; `render_pose` returns an ``(H, W, 3)`` uint8 RGB image
-with the OpenPose colours the ControlNet annotator uses.
+with the OpenPose colours the ControlNet annotator uses. `detect_pose` runs the
+annotator's OpenPose networks on a photo; it needs torch and scipy, imported only
+when it runs.
 
 >>> from pixref.pose import Pose, Person, render_pose
 >>> import numpy as np

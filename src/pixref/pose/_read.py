@@ -11,6 +11,20 @@ Accepted shapes, all seen in the wild (see ``shared/data/poses/SOURCES.md``):
 
 Native OpenPose output has no canvas size; then the file name's ``WxH`` (e.g.
 ``pose_512x768.json``) or the ``size`` argument supplies it.
+
+Normalised coordinates (0-1 of the canvas) are read too. The ControlNet extension's
+preprocessor JSON and ComfyUI's OpenPose/DWPose ``POSE_KEYPOINT`` (controlnet_aux's
+``encode_poses_as_json``) write them with the canvas size but no marker. The rule:
+
+- ``"normalized": true`` (which pixref writes with normalised output) or ``false``
+  in the file decides;
+- otherwise the file is normalised when every keypoint with confidence above 0
+  has both coordinates within [0, 1] and at least one such point exists. Points
+  with a negative coordinate are left out of the test: the ControlNet extension puts
+  the hand points it did not find at ``-1 / width`` with confidence 1.
+
+Normalised points are multiplied by the canvas size, so pixel files and normalised
+ones give the same `Pose`.
 """
 
 from __future__ import annotations
@@ -103,6 +117,8 @@ def parse_pose(
         raise PoseError(f"{source} has no people in `people`; draw or detect a pose first")
     width, height = _canvas(data, size, source)
     persons = tuple(_person(p, i, source) for i, p in enumerate(people))
+    if _normalized(data, persons, source):
+        persons = tuple(_scaled(p, width, height) for p in persons)
     return Pose(width=width, height=height, people=persons)
 
 
@@ -142,6 +158,22 @@ def _is_size(value: object) -> bool:
     return is_number and value >= 1 and float(value).is_integer()
 
 
+def _normalized(data: dict, people: tuple[Person, ...], source: str) -> bool:
+    flag = data.get("normalized")
+    if flag is not None:
+        if not isinstance(flag, bool):
+            raise PoseError(f"{source}: `normalized` must be true or false, got {flag!r}")
+        return flag
+    points = np.concatenate([a for p in people for a in p.parts().values()])
+    tested = points[(points[:, 2] > 0) & (points[:, :2] >= 0).all(axis=1), :2]
+    return len(tested) > 0 and bool((tested <= 1).all())
+
+
+def _scaled(person: Person, sx: float, sy: float) -> Person:
+    factor = np.array([sx, sy, 1.0])
+    return Person(**{name: points * factor for name, points in person.parts().items()})
+
+
 def _person(entry: object, index: int, source: str) -> Person:
     if not isinstance(entry, dict):
         raise PoseError(f"{source}: `people[{index}]` is not a JSON object")
@@ -177,19 +209,34 @@ def _points(value: object, where: str) -> np.ndarray | None:
     return np.array(flat, dtype=np.float64).reshape(-1, 3)
 
 
-def pose_to_dict(pose: Pose) -> dict:
-    """The pose as an OpenPose JSON object (flat keypoint lists, canvas size included)."""
+def pose_to_dict(pose: Pose, *, normalized: bool = False) -> dict:
+    """The pose as an OpenPose JSON object (flat keypoint lists, canvas size included).
+
+    Parameters
+    ----------
+    pose : Pose
+    normalized : bool
+        Write x and y as fractions of the canvas width and height (0-1), as ComfyUI's
+        ``POSE_KEYPOINT`` holds them, and mark the file ``"normalized": true``.
+    """
+    divisor = np.array([pose.width, pose.height, 1.0]) if normalized else np.ones(3)
     people = []
     for person in pose.people:
         entry = {}
         for name, key in _PARTS.items():
             points = getattr(person, name)
-            entry[key] = [] if points is None else [float(x) for x in points.ravel()]
+            entry[key] = [] if points is None else [float(x) for x in (points / divisor).ravel()]
         people.append(entry)
-    return {"people": people, "canvas_width": pose.width, "canvas_height": pose.height}
+    data = {"people": people, "canvas_width": pose.width, "canvas_height": pose.height}
+    if normalized:
+        data["normalized"] = True
+    return data
 
 
-def write_pose(pose: Pose, path: str | os.PathLike[str]) -> Path:
-    """Write ``pose`` as OpenPose JSON, atomically; return the path."""
-    text = json.dumps(pose_to_dict(pose), indent=2) + "\n"
+def write_pose(pose: Pose, path: str | os.PathLike[str], *, normalized: bool = False) -> Path:
+    """Write ``pose`` as OpenPose JSON, atomically; return the path.
+
+    ``normalized=True`` writes 0-1 canvas coordinates (see `pose_to_dict`).
+    """
+    text = json.dumps(pose_to_dict(pose, normalized=normalized), indent=2) + "\n"
     return write_bytes_atomic(path, text.encode("utf-8"))

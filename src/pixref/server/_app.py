@@ -38,6 +38,7 @@ log = logging.getLogger("pixref.server")
 #: Routers mounted by `create_app`, in order; each stage's module adds its own.
 ROUTER_MODULES = (
     "pixref.server.jobs_api",
+    "pixref.server.sdapi",
     "pixref.server.pixel_api",
     "pixref.server.palette_api",
     "pixref.server.mockup_api",

@@ -63,18 +63,20 @@ class GenerationService:
 
     ``checkpoint`` is the model used when a request names none (A1111's
     ``sd_model_checkpoint`` option); None picks the first installed checkpoint.
+    ``load_options`` go to `load_models` (e.g. ``config_dir`` for tiny test models).
     """
 
     models_dir: Path | None = None
     device: str | None = None
     checkpoint: str | None = None
+    load_options: dict[str, Any] | None = None
     _cache: Any = field(default=None, repr=False)
 
     def cache(self):
         if self._cache is None:
             from pixref.engine import ModelCache  # torch loads with the first generation
 
-            self._cache = ModelCache(self.models_dir, self.device)
+            self._cache = ModelCache(self.models_dir, self.device, self.load_options)
         return self._cache
 
     def default_checkpoint(self) -> str:

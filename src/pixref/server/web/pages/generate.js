@@ -65,7 +65,7 @@ function sizeRow(f) {
 
 function seedRow(f) {
   const random = el("button", { type: "button", class: "icon", title: "Random seed (-1)", "aria-label": "Random seed",
-    onclick: () => { f.seed.value = -1; } }, "🎲");
+    onclick: () => { f.seed.value = -1; } }, "⚄");
   const reuse = el("button", { type: "button", class: "icon", title: "Reuse the last image's seed", "aria-label": "Reuse last seed",
     onclick: () => { if (state.lastSeed !== null) f.seed.value = state.lastSeed; else toast("no image generated yet"); } }, "♻");
   return el("div", { class: "row" }, field("Seed", f.seed), random, reuse);
@@ -167,6 +167,12 @@ function stopPolling() {
   state.polling = null;
 }
 
+// Small images are shown at a whole multiple of their size, never smoothed.
+export function zoomToFit(img, target) {
+  const scale = Math.max(1, Math.floor(target / Math.max(img.naturalWidth, img.naturalHeight)));
+  img.style.width = `${img.naturalWidth * scale}px`;
+}
+
 function showResults(out, response) {
   const info = JSON.parse(response.info || "{}");
   const ids = info.pixref_entry_ids || [];
@@ -181,8 +187,9 @@ function showResults(out, response) {
       el("button", { type: "button", onclick: () => sendTo("pixelize", id) }, "pixelize"),
       el("button", { type: "button", onclick: () => sendTo("generate", id, { mode: "img2img" }) }, "img2img"),
     ] : [];
-    out.append(el("figure", { class: "panel result" },
-      el("img", { src: pngDataUrl(b64), alt: `result ${i + 1}`, class: "checker" }),
+    const img = el("img", { src: pngDataUrl(b64), alt: `result ${i + 1}`, class: "checker" });
+    img.addEventListener("load", () => zoomToFit(img, 512));
+    out.append(el("figure", { class: "panel result" }, img,
       el("figcaption", {}, el("div", { class: "row" }, copy, ...actions), el("div", { class: "infotext" }, text))));
   });
   if (!response.images.length) out.append(el("p", { class: "muted" }, "interrupted before any image was finished"));
