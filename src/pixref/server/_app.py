@@ -8,10 +8,7 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -121,10 +118,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             headers = dict(exc.headers or {})
             headers["Allow"] = _allowed_methods(request, headers.get("Allow", ""))
             exc = StarletteHTTPException(405, exc.detail, headers=headers)
-        if not request.url.path.startswith("/api/"):
-            return await http_exception_handler(request, exc)
-        # Under /api every error reads the same: a body that does not parse, an unknown
-        # path, a refused method.
+        # Every error reads the same, a body that does not parse, an unknown path or a
+        # refused method too; ``detail`` stays where FastAPI (and A1111's clients) put it.
         kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         return JSONResponse(
             {"error": kind, "detail": str(exc.detail)},
