@@ -1,6 +1,8 @@
-"""/api/sweeps on a tiny random SD 1.x checkpoint: cells logged, progress, cancel, resume."""
+"""/api/sweeps on a tiny random SD 1.x checkpoint: cells logged, progress, cancel, resume.
 
-import shutil
+`sd_client` (conftest) serves the session's tiny checkpoint, shared with the sdapi tests.
+"""
+
 import threading
 import time
 
@@ -10,30 +12,6 @@ from pixref.library import open_library
 from tests.server.helpers import assert_one_line_error, read_png
 
 TINY = {"prompt": "a fox", "steps": 2, "width": 64, "height": 64}
-
-
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory):
-    """A tiny random SD 1.x model, built once per session, as a diffusers folder (its
-    single file would need the tiny configs passed to the loader; a folder carries them)."""
-    pytest.importorskip("torch")
-    pytest.importorskip("diffusers")
-    from tests.engine import tiny
-
-    return tiny.build("sd1", tmp_path_factory.mktemp("tiny-server") / "sd1").diffusers_dir
-
-
-@pytest.fixture
-def sd_client(make_client, tmp_path, tiny_checkpoint):
-    """A client whose models folder holds the tiny checkpoint (and nothing cached)."""
-    from pixref.engine.models import clear_model_cache
-
-    models = tmp_path / "models"
-    (models / "Stable-diffusion").mkdir(parents=True)
-    shutil.copytree(tiny_checkpoint, models / "Stable-diffusion" / "tiny")
-    clear_model_cache()
-    yield make_client(models_dir=models, device="cpu")
-    clear_model_cache()
 
 
 def wait_for(client, job_id, states=("done", "cancelled", "failed"), timeout=120):
