@@ -1,5 +1,7 @@
 """Server fixtures: an app on a private data home, driven by FastAPI's TestClient."""
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -64,3 +66,21 @@ def sd_client(make_client, tiny_sd_models):
     client = make_client(models_dir=tiny_sd_models.models_dir)
     use_tiny_configs(client.app, tiny_sd_models)
     return client
+
+
+def _find_pixelart() -> Path | None:
+    # ../shared beside the checkout (CI); a git worktree sits deeper, so try every ancestor.
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "data" / "pixelart"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture
+def pixelart() -> Path:
+    """The shared pixel-art folder; tests using it skip cleanly when it is absent."""
+    found = _find_pixelart()
+    if found is None:
+        pytest.skip("../shared/data/pixelart is not beside this checkout")
+    return found

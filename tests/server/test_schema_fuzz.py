@@ -14,7 +14,8 @@ from pixref.server import ServerSettings, create_app  # noqa: E402
 
 app = create_app(ServerSettings())
 # A schema-valid request may still break a rule the schema cannot say (a range like
-# "8..6", FTS5 syntax in a raw query, a diff with an entry that has no parameters):
+# "8..6", FTS5 syntax in a raw query, `image` or `image_id`, one of `width`/`height`/
+# `size`) or name a palette, layer or entry that does not exist:
 # those are 400s, said in one line, not a server error.
 config = schemathesis.config.SchemathesisConfig.from_dict(
     {"checks": {"positive_data_acceptance": {"expected-statuses": [

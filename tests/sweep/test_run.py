@@ -113,6 +113,24 @@ def test_resume_skips_finished_cells(tmp_path, tiny_sd1, counted, private_home):
     assert np.array_equal(pixels(again.cells["x00-y00-z00"]), before)
 
 
+def test_should_stop_ends_between_steps_and_resume_finishes(tmp_path, tiny_sd1, counted):
+    from pixref.sweep import SweepInterrupted
+
+    base = GenerationParams(prompt="a fox", steps=2, width=64, height=64, model=str(tiny_sd1))
+    plan = plan_sweep(base, ["cfg=3,5"])
+    grid, steps = tmp_path / "grid.png", []
+    with pytest.raises(SweepInterrupted, match="after 1 of 2 cells") as stop:
+        run_sweep(plan, grid, batch_size=1, device="cpu", on_step=steps.append,
+                  should_stop=lambda: len(steps) >= 3)  # fmt: skip
+    partial = stop.value.partial
+    assert partial.generated == 1 and len(partial.entries) == 1 and partial.grids == [grid]
+    assert partial.cells["x00-y00-z00"].is_file() and not partial.cells["x01-y00-z00"].exists()
+    counted.clear()
+    again = run_sweep(plan, grid, batch_size=1, device="cpu", resume=True)
+    assert (again.generated, again.skipped, counted) == (1, 1, [1])
+    assert again.sweep_id == partial.sweep_id
+
+
 def test_resume_refuses_another_sweep_in_the_same_place(tmp_path, tiny_sd1):
     from pixref.sweep import SweepError
 

@@ -20,7 +20,6 @@ from pixref.cli._console import console, err_console
 from pixref.mockup import (
     Adjustments,
     Document,
-    Layer,
     Levels,
     MaskItem,
     MaskOp,
@@ -30,18 +29,17 @@ from pixref.mockup import (
     document_from_dict,
     document_to_dict,
     parse_blend_mode,
+    reorder_layer,
+    unique_layer_name,
 )
 from pixref.mockup._document import Group, check_color
 from pixref.mockup.io import (
-    dumps_document,
     export_file,
     import_file,
     read_document,
-    render_file,
-    source_path,
     write_document,
 )
-from pixref.params import PixrefError
+from pixref.mockup.io import render_to_png as render_file_to_png
 
 Opt = typer.Option
 mockup_app = typer.Typer(
@@ -85,15 +83,6 @@ def _blend(name: str | None):
         return parse_blend_mode(name)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-
-
-def _unique(doc: Document, name: str) -> str:
-    taken = {layer.name for layer in doc.walk()}
-    base, n, out = name, 1, name
-    while out in taken:
-        n += 1
-        out = f"{base} {n}"
-    return out
 
 
 def _source(text: str, doc_path: Path) -> tuple[Source, str]:
@@ -152,7 +141,7 @@ def add_command(
     xy = _numbers(at, "--at", (2,)) or (0.0, 0.0)
     sc = _numbers(scale, "--scale", (1, 2)) or (1.0,)
     data = {
-        "name": _unique(doc, name or default_name),
+        "name": unique_layer_name(doc, name or default_name),
         "source": {k: (list(v) if isinstance(v, tuple) else v)
                    for k, v in dataclasses.asdict(src).items() if v is not None},
         "x": xy[0], "y": xy[1], "scale": list(sc) if len(sc) == 2 else sc[0], "rotate": rotate,
@@ -306,30 +295,6 @@ def move_command(
     _save(doc.replace_layer(target.name, new), doc_path)
 
 
-def _reorder(items: tuple, name: str, to: str):
-    names = [getattr(x, "name", None) if isinstance(x, Layer) else None for x in items]
-    if name not in names:
-        out = []
-        for x in items:
-            out.append(dataclasses.replace(x, layers=_reorder(x.layers, name, to))
-                       if isinstance(x, Group) else x)  # fmt: skip
-        return tuple(out)
-    rest = list(items)
-    i = names.index(name)
-    item = rest.pop(i)
-    positions = {"top": len(rest), "bottom": 0, "up": min(i + 1, len(rest)), "down": max(i - 1, 0)}
-    if to in positions:
-        j = positions[to]
-    elif to.isdigit() and 1 <= int(to) <= len(items):
-        j = int(to) - 1
-    else:
-        raise typer.BadParameter(
-            f"--to must be top, bottom, up, down or 1..{len(items)}, got {to!r}"
-        )
-    rest.insert(j, item)
-    return tuple(rest)
-
-
 def order_command(
     doc_path: DocArg,
     layer: LayerArg,
@@ -338,7 +303,7 @@ def order_command(
     """Restack a layer within its group."""
     doc = read_document(doc_path)
     target = doc.find(layer)
-    _save(dataclasses.replace(doc, layers=_reorder(doc.layers, target.name, to)), doc_path)
+    _save(reorder_layer(doc, target.name, to), doc_path)
 
 
 def render_command(
@@ -352,38 +317,14 @@ def render_command(
 
 
 def render_to_png(doc_path: Path, output: Path, *, log: bool = True) -> int | None:
-    """Render ``doc_path`` to ``output`` (the document rides along in a ``pixref-mockup``
-    text chunk) and record it in the library; the entry id, or None when not logged."""
-    from pixref.metadata import save_png
-
-    doc, image = render_file(doc_path)
-    save_png(image, output, extra_text={"pixref-mockup": dumps_document(doc)})
-    return _log(doc, doc_path, output) if log else None
-
-
-def _log(doc: Document, doc_path: Path, png: Path) -> int | None:
-    """Library entry of kind ``mockup`` whose parents are the library sources; a library
-    problem only warns (the PNG is already written)."""
-    from pixref.library import Kind, Relation, find_image, open_library
-
-    try:
-        with open_library() as lib:
-            parents: dict[int, str] = {}
-            for layer in doc.walk():
-                if layer.source.library is not None:
-                    parents[layer.source.library] = Relation.mockup_layer
-                elif layer.source.path is not None:
-                    found = find_image(lib, source_path(layer, doc_path.parent, lib))
-                    if found is not None:
-                        parents.setdefault(found, Relation.mockup_layer)
-            entry = lib.add(png, kind=Kind.mockup, parents=parents, source_path=str(png))
-    except PixrefError as exc:
-        err_console.print(
-            f"[yellow]warning:[/yellow] not logged in the library: {escape(str(exc))}"
-        )
-        return None
-    err_console.print(f"logged as #{entry.id}")
-    return entry.id
+    """Render ``doc_path`` to ``output`` and log it (see `pixref.mockup.io.render_to_png`);
+    the entry id, or None when not logged."""
+    rendered = render_file_to_png(doc_path, output, log=log)
+    for warning in rendered.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    if rendered.entry_id is not None:
+        err_console.print(f"logged as #{rendered.entry_id}")
+    return rendered.entry_id
 
 
 def export_command(

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.markup import escape
 
@@ -23,15 +22,9 @@ from pixref.pixel import (
     builtin_palette_names,
     contact_sheet,
     extract_palette,
-    grid_from_pixel_size,
-    merge_similar_colors,
-    palettize,
     pixelize,
-    pixelize_variants,
-    snap_to_grid,
-    target_shape,
-    to_indexed,
-    variant_widths,
+    snap_art,
+    variant_settings,
 )
 from pixref.pixel import io as pixel_io
 from pixref.pixel.palette_io import load_palette, write_palette
@@ -69,7 +62,7 @@ def _sibling(out: Path, suffix: str, ext: str | None = None) -> Path:
 
 
 def _record(command: str, source: Path, settings: dict) -> dict:
-    return {"tool": f"pixref {__version__}", "command": command, "source": source.name, **settings}
+    return pixel_io.settings_record(command, source.name, settings, tool=f"pixref {__version__}")
 
 
 def _write_outputs(
@@ -161,17 +154,17 @@ def pixelize_command(
         alpha_threshold=alpha_threshold,
     )
     image = pixel_io.read_image(input_path)
-    variant_list = _parse_widths(widths)
     if variants:
-        base_cols = target_shape(image.shape, settings)[1]
-        variant_list = variant_widths(base_cols, variants, max_width=image.shape[1])
+        outputs = variant_settings(image.shape, settings, variants=variants)
+    else:
+        outputs = variant_settings(image.shape, settings, widths=_parse_widths(widths))
     results: list[dict] = []
-    if variant_list:
-        arts = pixelize_variants(image, variant_list, settings)
-        for art in arts:
+    if variants or widths:
+        arts = [pixelize(image, s) for s in outputs]
+        for art, variant in zip(arts, outputs, strict=True):
             rows, cols = art.shape
             out = _sibling(output, f"_{cols}x{rows}")
-            record = _record("pixelize", input_path, {**settings.to_dict(), "width": cols})
+            record = _record("pixelize", input_path, variant.to_dict())
             files = _write_outputs(
                 out, art, record=record, preview_scale=preview_scale, aseprite=aseprite
             )
@@ -275,29 +268,20 @@ def snap_command(
         raise typer.BadParameter(f"must be 1-256, got {colors}", param_hint="--colors")
     fixed = load_palette(palette) if palette else None
     image = pixel_io.read_image(input_path)
-    grid = None
-    if pixel_size is not None:
-        x, y = _parse_offset(offset)
-        grid = grid_from_pixel_size(pixel_size, offset=(y, x))
-    snapped = snap_to_grid(image, grid)
-    grid = snapped.grid
+    snapped = snap_art(
+        image,
+        pixel_size=pixel_size,
+        offset=_parse_offset(offset),
+        colors=colors,
+        palette=fixed,
+        merge=merge,
+        alpha_threshold=alpha_threshold,
+    )
+    grid, art, indexed = snapped.grid, snapped.art, snapped.indexed
     if grid_preview:
         pixel_io.write_grid_preview(grid_preview, image, grid)
-    merge = snapped.merge_threshold if merge is None else merge
-    art = merge_similar_colors(snapped.art, threshold=merge)
-    indexed = _palettize(art, fixed, colors, alpha_threshold)
     rows, cols = art.shape[:2]
-    record = _record(
-        "snap",
-        input_path,
-        {
-            "pitch": [grid.cols.pitch, grid.rows.pitch],
-            "offset": [grid.cols.offset, grid.rows.offset],
-            "colors": colors,
-            "palette": fixed.hex() if fixed else None,
-            "merge": merge,
-        },
-    )
+    record = _record("snap", input_path, snapped.record())
     if indexed is None:
         err_console.print("warning: more than 256 colours; wrote a truecolour PNG (use --colors)")
         files = [pixel_io.write_rgba_png(output, art, settings=record)]
@@ -335,19 +319,6 @@ def _parse_offset(value: str | None) -> tuple[float, float]:
     except ValueError:
         raise typer.BadParameter(f"must be X,Y like 3,2, got {value!r}") from None
     return x, y
-
-
-def _palettize(
-    art: np.ndarray, fixed: Palette | None, colors: int | None, alpha_threshold: int
-) -> IndexedImage | None:
-    if fixed is None and colors is None:
-        return to_indexed(art, alpha_threshold=alpha_threshold)
-    if fixed is None:
-        transparent = art.shape[2] == 4 and bool((art[..., 3] < alpha_threshold).any())
-        room = 255 if transparent else 256  # index 0 is transparent
-        n_colors = min(colors or 256, room)
-        fixed = extract_palette(art, n_colors, alpha_threshold=alpha_threshold)
-    return palettize(art, fixed, alpha_threshold=alpha_threshold)
 
 
 palette_app = typer.Typer(

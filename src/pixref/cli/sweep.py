@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pixref.cli import generate as g
 from pixref.cli._console import console, err_console
-from pixref.home import paths
-from pixref.library import next_counter
 
 Opt = typer.Option
 
@@ -54,12 +51,6 @@ def _source_sweep(source: str | None) -> dict | None:
         return None
 
 
-def _default_grid() -> Path:
-    folder = paths().outputs / "txt2img-grids" / date.today().isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{next_counter(folder):05d}-xyz_grid.png"
-
-
 def sweep(
     prompt: g.PromptArg = None,
     x: XOpt = None, y: YOpt = None, z: ZOpt = None, output: GridOpt = None,
@@ -90,7 +81,7 @@ def sweep(
     in GRID-cells/ with its own infotext and logged in the library.
     `--from GRID.png` repeats a sweep pixref made, or an A1111 X/Y/Z grid.
     """
-    from pixref.sweep import a1111_axes, plan_from_definition, plan_sweep
+    from pixref.sweep import a1111_axes, default_grid_path, plan_from_definition, plan_sweep
 
     stored = _source_sweep(source)
     if stored is not None:
@@ -131,7 +122,7 @@ def sweep(
         if y and not x:
             raise typer.BadParameter("give -x before -y")
         plan = plan_sweep(params, specs, keep_random_seeds=keep_random_seeds)
-    grid = output if output is not None else _default_grid()
+    grid = output if output is not None else default_grid_path()
     if grid.suffix.lower() != ".png":
         grid = grid / "xyz_grid.png" if grid.suffix == "" else grid.with_suffix(".png")
     grid.parent.mkdir(parents=True, exist_ok=True)

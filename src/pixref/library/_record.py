@@ -63,12 +63,16 @@ def record_generation(
 
 
 def record_derived(
-    lib: Library, image: str | os.PathLike[str], *, source: str | os.PathLike[str], kind: str
+    lib: Library,
+    image: str | os.PathLike[str],
+    *,
+    source: str | os.PathLike[str] | bytes,
+    kind: str,
 ) -> Entry:
     """Log a pixelized or snapped image, linked to its source when the source is logged.
 
-    ``kind`` is `Kind.pixelized` or `Kind.snapped`; the link is ``pixelized_from`` or
-    ``snapped_from``.
+    ``source`` is the source file or its bytes (an upload). ``kind`` is `Kind.pixelized`
+    or `Kind.snapped`; the link is ``pixelized_from`` or ``snapped_from``.
     """
     relation = Relation.snapped_from if kind == Kind.snapped else Relation.pixelized_from
     parent = find_image(lib, source)

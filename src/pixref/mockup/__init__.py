@@ -24,6 +24,14 @@ from pixref.mockup._document import (
     document_from_dict,
     document_to_dict,
 )
+from pixref.mockup._edit import (
+    LAYER_KEYS,
+    add_layer,
+    remove_layer,
+    reorder_layer,
+    unique_layer_name,
+    update_layer,
+)
 from pixref.mockup._errors import MockupError
 from pixref.mockup._mask import MaskItem, MaskOp, MaskShape, rasterize_item, rasterize_mask
 from pixref.mockup._render import (
@@ -36,6 +44,7 @@ from pixref.mockup._render import (
 from pixref.mockup._transform import Resample, Transform, homography, warp
 
 __all__ = [
+    "LAYER_KEYS",
     "VERSION",
     "Adjustments",
     "BlendMode",
@@ -51,6 +60,7 @@ __all__ = [
     "Resample",
     "Source",
     "Transform",
+    "add_layer",
     "adjust",
     "apply_levels",
     "blend",
@@ -68,11 +78,15 @@ __all__ = [
     "rasterize_item",
     "rasterize_layer",
     "rasterize_mask",
+    "remove_layer",
     "render",
+    "reorder_layer",
     "rgb2hsl",
     "rgba2premul",
     "to_float01",
     "to_uint8",
+    "unique_layer_name",
     "unpremultiply",
+    "update_layer",
     "warp",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +296,61 @@ def import_file(
     doc = from_layered(layered, save_layer)
     write_document(doc, doc_path)
     return doc, layered.warnings
+
+
+#: PNG text chunk of a rendered mockup holding the document JSON.
+MOCKUP_CHUNK = "pixref-mockup"
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """A render written by `render_to_png`: the document, the PNG, its library entry id
+    (None when not logged) and warnings (why it was not logged)."""
+
+    document: Document
+    path: Path
+    entry_id: int | None
+    warnings: tuple[str, ...] = ()
+
+
+def render_to_png(
+    doc_path: str | os.PathLike[str], output: str | os.PathLike[str], *, log: bool = True
+) -> RenderedFile:
+    """Render ``doc_path`` to the PNG ``output`` (the document rides along in its
+    ``pixref-mockup`` text chunk) and record it in the library as a ``mockup``.
+
+    A library problem does not fail the render: it becomes a warning.
+    """
+    from pixref.metadata import save_png
+    from pixref.params import PixrefError
+
+    doc_path, output = Path(doc_path), Path(output)
+    doc, image = render_file(doc_path)
+    save_png(image, output, extra_text={MOCKUP_CHUNK: dumps_document(doc)})
+    if not log:
+        return RenderedFile(doc, output, None)
+    try:
+        entry_id = log_render(doc, doc_path.parent, output)
+    except PixrefError as exc:
+        return RenderedFile(doc, output, None, (f"not logged in the library: {exc}",))
+    return RenderedFile(doc, output, entry_id)
+
+
+def log_render(doc: Document, base_dir: str | os.PathLike[str], png: str | os.PathLike[str]) -> int:
+    """Log a rendered mockup as library kind ``mockup``; its parents are the library
+    sources and the path sources whose bytes are in the library (``mockup_layer``).
+
+    Returns the new entry's id; raises `PixrefError` when the library fails.
+    """
+    from pixref.library import Kind, Relation, find_image, open_library
+
+    with open_library() as lib:
+        parents: dict[int, str] = {}
+        for layer in doc.walk():
+            if layer.source.library is not None:
+                parents[layer.source.library] = Relation.mockup_layer
+            elif layer.source.path is not None:
+                found = find_image(lib, source_path(layer, base_dir, lib))
+                if found is not None:
+                    parents.setdefault(found, Relation.mockup_layer)
+        return lib.add(png, kind=Kind.mockup, parents=parents, source_path=str(png)).id

@@ -34,11 +34,13 @@ from pixref.pixel._pixelize import (
     pixelize,
     pixelize_variants,
     target_shape,
+    variant_settings,
     variant_widths,
 )
 from pixref.pixel._quantize import EXTRACTORS, PaletteMethod, extract_palette
 from pixref.pixel._settings import PixelizeSettings
 from pixref.pixel._snap import SnapResult, grid_from_pixel_size, snap_to_grid
+from pixref.pixel._snap_art import SnappedArt, snap_art
 
 __all__ = [
     "DITHERS",
@@ -57,6 +59,7 @@ __all__ = [
     "PixelError",
     "PixelizeSettings",
     "SnapResult",
+    "SnappedArt",
     "adjust_colors",
     "builtin_palette",
     "builtin_palette_names",
@@ -74,11 +77,13 @@ __all__ = [
     "pixelize",
     "pixelize_variants",
     "remove_isolated_pixels",
+    "snap_art",
     "snap_to_grid",
     "srgb2oklab",
     "target_shape",
     "to_float01",
     "to_indexed",
     "to_uint8",
+    "variant_settings",
     "variant_widths",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -164,3 +165,52 @@ def pixelize_variants(
     settings = settings or PixelizeSettings()
     base = dataclasses.replace(settings, width=None, height=None, pixel_size=None, size=None)
     return [pixelize(image, dataclasses.replace(base, width=w)) for w in widths]
+
+
+def variant_settings(
+    image_shape: tuple[int, ...],
+    settings: PixelizeSettings,
+    *,
+    widths: Sequence[int] = (),
+    heights: Sequence[int] = (),
+    variants: int | None = None,
+) -> list[PixelizeSettings]:
+    """The settings of each output of one pixelize run: widths, then heights, as given.
+
+    Parameters
+    ----------
+    image_shape : tuple
+        The source's shape; ``variants`` centre on its target width.
+    settings : PixelizeSettings
+        Everything but the size is shared by all outputs.
+    widths, heights : sequence of int
+        One output per width (aspect kept), and one per height.
+    variants : int, optional
+        ``variants`` widths around the target width in 12.5 % steps (see
+        `variant_widths`); not together with ``widths`` or ``heights``.
+
+    Returns
+    -------
+    list of PixelizeSettings
+        ``[settings]`` when no size list is given.
+
+    Raises
+    ------
+    PixelError
+        For a non-positive size or count, or ``variants`` beside a size list.
+    """
+    for name, values in (("widths", widths), ("heights", heights)):
+        if any(v < 1 for v in values):
+            raise PixelError(f"`{name}` must be positive, got {list(values)}")
+    if variants is not None:
+        if variants < 1:
+            raise PixelError(f"`variants` must be 1 or more, got {variants}")
+        if widths or heights:
+            raise PixelError("give `variants` or `widths`/`heights`, not both")
+        base_cols = target_shape(image_shape, settings)[1]
+        widths = variant_widths(base_cols, variants, max_width=image_shape[1])
+    if not widths and not heights:
+        return [settings]
+    base = dataclasses.replace(settings, width=None, height=None, pixel_size=None, size=None)
+    out = [dataclasses.replace(base, width=w) for w in dict.fromkeys(widths)]
+    return out + [dataclasses.replace(base, height=h) for h in dict.fromkeys(heights)]

@@ -44,31 +44,40 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS) ->
     """
     path = Path(path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+        return _decode(path, f"input {str(path)!r}", max_pixels)
     except FileNotFoundError:
         raise PixelError(f"input {str(path)!r} does not exist") from None
+
+
+def decode_image(data: bytes, *, name: str = "image", max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """`read_image` for encoded bytes (an upload); ``name`` is used in error messages."""
+    return _decode(io.BytesIO(data), f"{name!r}", max_pixels)
+
+
+def _decode(file: Path | io.BytesIO, what: str, max_pixels: int) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(file)
     except Image.DecompressionBombError:
         raise PixelError(
-            f"input {str(path)!r} is larger than the limit of {max_pixels} pixels; "
-            "downscale it first"
+            f"{what} is larger than the limit of {max_pixels} pixels; downscale it first"
         ) from None
     except (UnidentifiedImageError, IsADirectoryError):
-        raise PixelError(f"input {str(path)!r} is not an image pixref can read") from None
+        raise PixelError(f"{what} is not an image pixref can read") from None
     with im:
         cols, rows = im.size
         if cols * rows == 0:
-            raise PixelError(f"input {str(path)!r} is empty ({cols}×{rows} pixels)")
+            raise PixelError(f"{what} is empty ({cols}×{rows} pixels)")
         if cols * rows > max_pixels:
             raise PixelError(
-                f"input {str(path)!r} is {cols}×{rows} = {cols * rows} pixels, above the "
+                f"{what} is {cols}×{rows} = {cols * rows} pixels, above the "
                 f"limit of {max_pixels}; downscale it first"
             )
         try:
             return _to_array(im)
-        except (OSError, SyntaxError) as exc:
-            raise PixelError(f"input {str(path)!r} is damaged: {exc}") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise PixelError(f"{what} is damaged: {exc}") from None
 
 
 def _to_array(im: Image.Image) -> np.ndarray:
@@ -91,10 +100,18 @@ def _png_info(settings: dict[str, Any] | None) -> PngImagePlugin.PngInfo | None:
     return info
 
 
-def _save_atomic(path: Path, image: Image.Image, **params: Any) -> Path:
+def _encode(image: Image.Image, **params: Any) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=False, **{k: v for k, v in params.items() if v})
-    return write_bytes_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def settings_record(
+    command: str, source: str, settings: dict[str, Any], *, tool: str
+) -> dict[str, Any]:
+    """The JSON record a pixelized or snapped PNG carries: tool (``"pixref 0.1.0"``),
+    command, source file name and settings."""
+    return {"tool": tool, "command": command, "source": source, **settings}
 
 
 def indexed_to_pil(image: IndexedImage) -> Image.Image:
@@ -119,10 +136,31 @@ def write_indexed_png(
     ``settings`` (e.g. ``PixelizeSettings.to_dict()``) go into an iTXt chunk under
     the key ``pixref`` so the result can be reproduced.
     """
-    pil = indexed_to_pil(image)
+    return write_bytes_atomic(Path(path), encode_indexed_png(image, settings=settings))
+
+
+def encode_indexed_png(image: IndexedImage, *, settings: dict[str, Any] | None = None) -> bytes:
+    """The bytes `write_indexed_png` writes."""
     transparency = 0 if image.transparent else None
-    return _save_atomic(
-        Path(path), pil, pnginfo=_png_info(settings), transparency=transparency, bits=8
+    return _encode(
+        indexed_to_pil(image), pnginfo=_png_info(settings), transparency=transparency, bits=8
+    )
+
+
+def encode_rgba_png(image: np.ndarray, *, settings: dict[str, Any] | None = None) -> bytes:
+    """The bytes `write_rgba_png` writes."""
+    mode = "RGBA" if image.shape[2] == 4 else "RGB"
+    return _encode(Image.fromarray(image, mode), pnginfo=_png_info(settings))
+
+
+def enlarge(image: IndexedImage, scale: int) -> IndexedImage:
+    """``image`` enlarged ``scale`` times by nearest neighbour (a preview)."""
+    if scale < 1:
+        raise PixelError(f"`preview scale` must be 1 or more, got {scale}")
+    return IndexedImage(
+        np.repeat(np.repeat(image.indices, scale, axis=0), scale, axis=1),
+        image.palette,
+        image.transparent,
     )
 
 
@@ -130,20 +168,12 @@ def write_rgba_png(
     path: str | os.PathLike[str], image: np.ndarray, *, settings: dict[str, Any] | None = None
 ) -> Path:
     """Write an ``(H, W, 3|4)`` uint8 array as a truecolour PNG."""
-    mode = "RGBA" if image.shape[2] == 4 else "RGB"
-    return _save_atomic(Path(path), Image.fromarray(image, mode), pnginfo=_png_info(settings))
+    return write_bytes_atomic(Path(path), encode_rgba_png(image, settings=settings))
 
 
 def write_preview(path: str | os.PathLike[str], image: IndexedImage, scale: int) -> Path:
     """Write an indexed PNG enlarged ``scale`` times by nearest neighbour."""
-    if scale < 1:
-        raise PixelError(f"`preview scale` must be 1 or more, got {scale}")
-    big = IndexedImage(
-        np.repeat(np.repeat(image.indices, scale, axis=0), scale, axis=1),
-        image.palette,
-        image.transparent,
-    )
-    return write_indexed_png(path, big)
+    return write_indexed_png(path, enlarge(image, scale))
 
 
 def write_aseprite(path: str | os.PathLike[str], image: IndexedImage) -> Path:

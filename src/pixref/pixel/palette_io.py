@@ -222,7 +222,7 @@ def _parse_image(data: bytes, path: Path) -> Palette:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
             rgba = np.asarray(im.convert("RGBA"))
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise _bad(path, f"Pillow cannot read it as an image ({exc})") from None
     pixels = rgba.reshape(-1, 4)
     pixels = pixels[pixels[:, 3] >= 128][:, :3]
@@ -285,9 +285,38 @@ def read_palette(path: str | os.PathLike[str]) -> Palette:
         data = path.read_bytes()
     except OSError as exc:
         raise PaletteError(f"cannot read palette file {str(path)!r}: {exc.strerror}") from None
+    return decode_palette(data, path.name)
+
+
+def decode_palette(data: bytes, name: str) -> Palette:
+    """Parse palette file bytes; the format comes from the extension of the file ``name``.
+
+    Raises
+    ------
+    PaletteError
+        For a malformed file.
+    """
+    path = Path(Path(name).name)
     ext = path.suffix.lower().lstrip(".")
     reader = _READERS.get(ext, _parse_image)
     return reader(data, path)
+
+
+def encode_palette(palette: Palette, fmt: str) -> bytes:
+    """``palette`` as the bytes of a ``fmt`` file (``gpl``, ``pal``, ``hex``, ...).
+
+    Raises
+    ------
+    PaletteError
+        For an unknown format.
+    """
+    ext = fmt.lower().lstrip(".")
+    if ext not in _WRITERS:
+        raise PaletteError(
+            f"cannot write palette format {fmt!r}; use one of "
+            + ", ".join("." + e for e in PALETTE_FORMATS)
+        )
+    return _WRITERS[ext](palette)
 
 
 def write_palette(path: str | os.PathLike[str], palette: Palette) -> Path:
@@ -301,13 +330,7 @@ def write_palette(path: str | os.PathLike[str], palette: Palette) -> Path:
         For an unknown extension.
     """
     path = Path(path)
-    ext = path.suffix.lower().lstrip(".")
-    if ext not in _WRITERS:
-        raise PaletteError(
-            f"cannot write palette format {path.suffix!r}; use one of "
-            + ", ".join("." + e for e in PALETTE_FORMATS)
-        )
-    return write_bytes_atomic(path, _WRITERS[ext](palette))
+    return write_bytes_atomic(path, encode_palette(palette, path.suffix))
 
 
 def load_palette(spec: str) -> Palette:

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
@@ -17,7 +18,14 @@ from starlette.routing import Match
 from pixref import __version__
 from pixref.library import EntryNotFound
 from pixref.params import PixrefError
-from pixref.server._errors import ERROR_RESPONSES, NotFound, error_kind
+from pixref.server._errors import (
+    ERROR_RESPONSES,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    error_kind,
+    validation_message,
+)
 from pixref.server._generation import GenerationService, NoCheckpoint
 from pixref.server._jobs import JobQueue
 from pixref.server._library import LibraryAccess
@@ -33,7 +41,20 @@ ROUTER_MODULES = (
     "pixref.server.library_api",
     "pixref.server.images_api",
     "pixref.server.sdapi",
+    "pixref.server.pixel_api",
+    "pixref.server.palette_api",
+    "pixref.server.mockup_api",
+    "pixref.server.pose_api",
+    "pixref.server.sweep_api",
     "pixref.server.web_ui",
+)
+#: HTTP status of each error kind the handler knows; any other `PixrefError` is a 400.
+STATUS = (
+    (NotFound, 404),
+    (EntryNotFound, 404),
+    (Conflict, 409),
+    (InvalidRequest, 422),
+    (NoCheckpoint, 503),
 )
 
 
@@ -91,14 +112,15 @@ def _routers():
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    """`PixrefError` → 4xx ``{"error": kind, "detail": message}``; never a traceback."""
+    """`PixrefError` → 4xx ``{"error": kind, "detail": message}``; never a traceback.
+
+    A request that does not parse becomes an `InvalidRequest` (422) under ``/api/``;
+    under ``/sdapi/`` FastAPI's own 422 body stays, as A1111's clients expect it.
+    """
 
     @app.exception_handler(PixrefError)
     async def pixref_error(request: Request, exc: PixrefError) -> JSONResponse:
-        if isinstance(exc, NotFound | EntryNotFound):
-            code = 404
-        else:
-            code = 503 if isinstance(exc, NoCheckpoint) else 400
+        code = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
         return JSONResponse({"error": error_kind(exc), "detail": str(exc)}, status_code=code)
 
     @app.exception_handler(StarletteHTTPException)
@@ -108,15 +130,20 @@ def _add_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
             exc = StarletteHTTPException(405, exc.detail, headers=headers)
-        if not request.url.path.startswith("/api/"):
-            return await http_exception_handler(request, exc)
-        # Under /api an unknown path or a refused method reads like every other error.
+        # Every error reads the same, a body that does not parse, an unknown path or a
+        # refused method too; ``detail`` stays where FastAPI (and A1111's clients) put it.
         kind = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         return JSONResponse(
             {"error": kind, "detail": str(exc.detail)},
             status_code=exc.status_code,
             headers=exc.headers,
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if not request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return await pixref_error(request, InvalidRequest(validation_message(exc.errors())))
 
 
 def _allowed_methods(request: Request) -> str:

@@ -49,15 +49,19 @@ class JobNotFound(NotFound):
 class Job:
     """One piece of background work and what is known of it.
 
-    ``progress`` is 0-1 over the whole job; ``step``/``steps`` count sampling steps
-    of the image batch ``image``/``images`` (generation jobs). ``result`` is set
-    when done (and may hold what was finished before a cancel); ``error`` when failed.
+    ``params`` is what the job was asked to do (kept for routes that act on the job
+    later, e.g. resuming a sweep). ``progress`` is 0-1 over the whole job;
+    ``step``/``steps`` count sampling steps of the image batch ``image``/``images``
+    (generation jobs). ``result`` is set when done (and may hold what was finished
+    before a cancel); ``error`` when failed, with the `PixrefError` itself in
+    ``exception`` (so a route awaiting the job can answer as if it had raised it).
     """
 
     id: str
     kind: str
     title: str
     on_device: bool
+    params: Any = None
     state: JobState = JobState.queued
     progress: float = 0.0
     step: int = 0
@@ -71,6 +75,7 @@ class Job:
     result: Any = None
     error: str | None = None
     error_kind: str | None = None
+    exception: BaseException | None = None
     latent: Any = None  # the newest denoised latents, for previews
     stop_requested: bool = False
     skip_requested: bool = False
@@ -177,9 +182,17 @@ class JobQueue:
 
     # submitting and reading ------------------------------------------------------------
 
-    def submit(self, kind: str, fn: JobFunction, *, title: str = "", on_device: bool) -> Job:
+    def submit(
+        self, kind: str, fn: JobFunction, *, title: str = "", on_device: bool, params: Any = None
+    ) -> Job:
         """Queue ``fn(context)``; ``on_device`` jobs wait their turn for the model."""
-        job = Job(id=f"job-{next(self._ids)}", kind=kind, title=title or kind, on_device=on_device)
+        job = Job(
+            id=f"job-{next(self._ids)}",
+            kind=kind,
+            title=title or kind,
+            on_device=on_device,
+            params=params,
+        )
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
@@ -316,6 +329,7 @@ class JobQueue:
         job.state = JobState.failed
         job.error_kind = "internal_error" if internal else error_kind(exc)
         job.error = f"internal error: {exc}" if internal else str(exc)
+        job.exception = None if internal else exc
         self._close(job)
 
     def _cancel(self, job: Job, partial: Any) -> None:

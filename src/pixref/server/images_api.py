@@ -20,11 +20,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from pixref.library import Entry
-from pixref.server._errors import NotFound
+from pixref.server._errors import API_ERROR_RESPONSES, NotFound
 from pixref.server._library_models import DEFAULT_THUMBNAIL, MAX_ID, ThumbnailSize, image_version
 from pixref.server._state import ServerState, get_state
 
-router = APIRouter(prefix="/api/images", tags=["images"])
+router = APIRouter(prefix="/api/images", tags=["images"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="A library entry id.")]
 Version = Annotated[

@@ -8,10 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel
 
+from pixref.server._errors import API_ERROR_RESPONSES, NotFound
+from pixref.server._jobs import JobState
+from pixref.server._results import job_result as outcome
 from pixref.server._state import ServerState, get_state
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 #: Seconds between keep-alive comments on an idle event stream.
 KEEPALIVE = 15.0
@@ -50,3 +54,20 @@ def get_job(job_id: str, state: State) -> dict[str, Any]:
 def cancel_job(job_id: str, state: State) -> dict[str, Any]:
     """Cancel a queued job, or ask a running one to stop at its next step."""
     return state.jobs.cancel(job_id).summary()
+
+
+@router.get("/{job_id}/result", summary="A finished job's result", responses=API_ERROR_RESPONSES)
+def job_result(job_id: str, state: State) -> Any:
+    """What a job queued with ``?wait=false`` made, in the shape its route answers with.
+
+    409 while it is queued or running, or when it was cancelled without a result; a
+    failed job answers with its error, as the route would have.
+    """
+    job = state.jobs.get(job_id)
+    if job.state == JobState.cancelled and job.result is not None:
+        result = job.result
+    else:
+        result = outcome(job)
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    raise NotFound(f"job {job_id} ({job.kind}) has no result to show as JSON")

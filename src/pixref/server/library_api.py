@@ -34,7 +34,7 @@ from pixref.library import (
     recall,
     similar,
 )
-from pixref.server._errors import NotFound
+from pixref.server._errors import API_ERROR_RESPONSES, NotFound
 from pixref.server._jobs import Cancelled, JobContext
 from pixref.server._library_models import (
     MAX_ID,
@@ -65,7 +65,7 @@ from pixref.server._library_models import (
 )
 from pixref.server._state import ServerState, get_state
 
-router = APIRouter(prefix="/api/library", tags=["library"])
+router = APIRouter(prefix="/api/library", tags=["library"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="A library entry id.")]
 OtherId = Annotated[int, Query(ge=1, le=MAX_ID, description="A library entry id."), Digits]

@@ -8,7 +8,7 @@ records every cell in `pixref.library` as a sweep member.
 """
 
 from pixref.sweep._axes import AXIS_NAMES, Axis, AxisType, parse_axis
-from pixref.sweep._errors import SweepError
+from pixref.sweep._errors import SweepError, SweepInterrupted
 from pixref.sweep._grid import Layout, layout_grid, render_grid, render_sheet
 from pixref.sweep._plan import AXIS_LETTERS, MAX_CELLS, Cell, Plan, plan_sweep
 from pixref.sweep._run import (
@@ -17,6 +17,7 @@ from pixref.sweep._run import (
     a1111_axes,
     cells_folder,
     check_models,
+    default_grid_path,
     definition,
     grid_infotext,
     plan_from_definition,
@@ -36,10 +37,12 @@ __all__ = [
     "Layout",
     "Plan",
     "SweepError",
+    "SweepInterrupted",
     "SweepResult",
     "a1111_axes",
     "cells_folder",
     "check_models",
+    "default_grid_path",
     "definition",
     "grid_infotext",
     "layout_grid",

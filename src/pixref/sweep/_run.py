@@ -18,7 +18,7 @@ from PIL import Image
 
 from pixref.metadata import read_metadata, save_png
 from pixref.params import GenerationParams, PixrefError
-from pixref.sweep._errors import SweepError
+from pixref.sweep._errors import SweepError, SweepInterrupted
 from pixref.sweep._grid import render_grid, render_sheet
 from pixref.sweep._plan import AXIS_LETTERS, Cell, Plan, plan_sweep
 
@@ -109,6 +109,8 @@ def run_sweep(
     record: bool = True,
     on_cells: Callable[[Sequence[Cell], bool], None] | None = None,
     on_step: Callable[[Any], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    cache: Any = None,
     gap: int = 0,
 ) -> SweepResult:
     """Generate the cells of ``plan`` not yet made, save them, log them, draw the grid.
@@ -120,6 +122,10 @@ def run_sweep(
     `engine.ControlInput` units; a ControlNet weight axis sets
     their weights. ``on_cells(cells, made)`` is called after each engine call with
     the cells it made (``made`` True), and once with the cells kept by ``resume``.
+    ``should_stop()`` is asked between sampling steps (and batches); True ends the
+    run with `SweepInterrupted`, keeping the finished cells for a later ``resume``.
+    ``cache`` is an `engine.ModelCache` to load models through (the server's, so a
+    loaded checkpoint is reused); by default a new one.
     """
     from pixref import engine  # torch loads only when generating
 
@@ -141,8 +147,12 @@ def run_sweep(
         on_cells([c for c in plan.cells if c.name in done], False)
     todo = [c for c in plan.order() if c.name not in done]
     entries: list[int] = []
-    cache = engine.ModelCache(models_dir, device, load_options)
+    made = 0
+    if cache is None:
+        cache = engine.ModelCache(models_dir, device, load_options)
     for batch in plan.batches(batch_size, todo):
+        if should_stop is not None and should_stop():
+            _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries)
         first = batch[0].params
         q = first.replace(batch_size=len(batch), controlnets=())
         models = cache.checkpoint(first)
@@ -151,15 +161,21 @@ def run_sweep(
             for c, unit in zip(controls, first.controlnets or [c.unit for c in controls],
                                strict=True)
         ]  # fmt: skip
-        result = engine.generate(
-            q,
-            models,
-            on_step=on_step,
-            loras=engine.resolve_loras(q.prompt, models_dir=models_dir),
-            embeddings=cache.embeddings(models),
-            refiner=cache.refiner(first),
-            controlnets=units,
-        )
+        try:
+            result = engine.generate(
+                q,
+                models,
+                on_step=on_step,
+                should_stop=should_stop,
+                loras=engine.resolve_loras(q.prompt, models_dir=models_dir),
+                embeddings=cache.embeddings(models),
+                refiner=cache.refiner(first),
+                controlnets=units,
+            )
+        except engine.Interrupted:
+            # One engine call per batch: the batch stopped part-way made no image.
+            _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries)
+        made += len(batch)
         warnings.extend(w for w in result.warnings if w not in warnings)
         for cell, image, q_out, text in zip(
             batch, result.images, result.params, result.infotexts, strict=True
@@ -172,6 +188,31 @@ def run_sweep(
             on_cells(batch, True)
     grids = save_grids(plan, grid, paths, gap=gap)
     return SweepResult(grids, paths, len(todo), len(done), sweep_id, warnings, entries)
+
+
+def _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries) -> None:
+    """Draw the grid of the cells finished so far, then raise `SweepInterrupted`."""
+    finished = [name for name, path in paths.items() if path.is_file()]
+    grids = save_grids(plan, grid, paths, gap=gap) if finished else []
+    partial = SweepResult(grids, paths, made, len(done), sweep_id, warnings, entries)
+    raise SweepInterrupted(
+        f"sweep interrupted after {len(finished)} of {len(plan.cells)} cells; "
+        "run it again with resume to finish it",
+        partial,
+    )
+
+
+def default_grid_path() -> Path:
+    """Where a sweep's grid goes when none is given, as A1111 names it:
+    ``outputs/txt2img-grids/DATE/NNNNN-xyz_grid.png``."""
+    from datetime import date
+
+    from pixref.home import paths
+    from pixref.library import next_counter
+
+    folder = paths().outputs / "txt2img-grids" / date.today().isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{next_counter(folder):05d}-xyz_grid.png"
 
 
 def check_models(plan: Plan, models_dir: Path | None = None) -> None:
