@@ -42,3 +42,9 @@ export function debounce(fn, ms = 250) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+// A page's own stylesheet (web/pages/NAME.css), added once.
+export function ensureStyle(href) {
+  if (document.querySelector(`link[href="${href}"]`)) return;
+  document.head.append(el("link", { rel: "stylesheet", href }));
+}
