@@ -180,12 +180,15 @@ async function run(f, ui) {
     const result = await send("POST", "/api/pixelize?save=false&inline=true", formData(f, { save: false }));
     if (state !== mine) return; // left the page
     await showResult(ui, result);
+    ui.variants.classList.remove("stale");
     const sizes = result.images.map((a) => `${a.width}×${a.height}`).join(", ");
     ui.status.textContent = `${sizes} · ${Math.round(performance.now() - started)} ms · preview, not saved`;
   } catch (err) {
     if (state !== mine) return;
     routeError(err, ui.routes, ui.error);
-    ui.status.textContent = "";
+    ui.variants.classList.add("stale"); // the last good preview, not these options
+    ui.save.disabled = true;
+    ui.status.textContent = state.result ? "the options were refused: showing the last preview" : "";
   } finally {
     mine.running = false;
     if (state === mine) {

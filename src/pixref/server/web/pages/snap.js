@@ -100,6 +100,7 @@ function clearResult(ui) {
   state.result = null;
   state.resultImage = null;
   ui.result.classList.add("hidden");
+  ui.placeholder.textContent = "Nothing recovered.";
   ui.readout.textContent = "—";
   drawSource(ui);
 }
@@ -120,6 +121,7 @@ async function showResult(f, ui, r) {
   ui.save.disabled = false;
   ui.saved.replaceChildren();
   ui.result.classList.remove("hidden");
+  ui.placeholder.textContent = "";
   const [px, py] = r.pitch;
   const [ox, oy] = [phase(r.offset[0], px), phase(r.offset[1], py)];
   const square = Math.abs(px - py) < 0.005;
@@ -141,6 +143,12 @@ async function run(f, ui) {
   const mine = state;
   if (!mine?.source) return;
   if (mine.running) { mine.pending = true; return; }
+  if (f.manual.checked && !(Number(f.pitch.value) > 0)) {
+    clearErrors(ui.routes, ui.error);
+    showError(ui.gridError, "enter the pitch: source pixels per art pixel");
+    if (!mine.scheduled) ui.status.classList.remove("busy");
+    return;
+  }
   mine.running = true;
   const started = performance.now();
   ui.status.textContent = f.manual.checked ? "snapping to your grid…" : "finding the grid…";
@@ -270,7 +278,10 @@ export async function mount(root, { query }) {
   ui.stage = el("div", { class: "snap-stage checker hidden", id: "snap-stage", tabindex: 0,
     "aria-label": "Source image (scroll when zoomed)" }, state.sourceView.canvas);
   ui.sourcePanel = el("section", { class: "panel snap-source", "aria-label": "Source" },
-    el("div", { class: "snap-source-head" }, el("h2", {}, "Snap"), zone.node),
+    el("div", { class: "snap-source-head" },
+      el("div", {}, el("h2", {}, "Snap"),
+        el("p", { class: "muted intro" }, "Finds the pixel grid of upscaled or AI “pixel art” and gives the sprite back at its true resolution.")),
+      zone.node),
     ui.sourceError,
     el("div", { class: "toolbar" }, ui.sourceInfo, el("span", { class: "spacer" }),
       el("label", { class: "inline" }, "zoom", ui.zoom),
@@ -314,8 +325,9 @@ export async function mount(root, { query }) {
     ui.palette,
     el("div", { class: "downloads" }, png, ui.gpl, el("span", { class: "spacer" }), ui.saved, ui.save),
     ui.warnings);
+  ui.placeholder = el("p", { class: "muted", id: "snap-placeholder" }, "The sprite comes back here at its true size.");
   const resultPanel = el("section", { class: "panel", "aria-label": "Recovered sprite" },
-    el("h3", {}, "Recovered"), ui.status, ui.result, ui.error);
+    el("h3", {}, "Recovered"), ui.status, ui.placeholder, ui.result, ui.error);
 
   f.palette.append(el("option", { value: "" }, "its own colours"));
   const colorsPanel = el("details", { class: "panel", id: "snap-colours", open: true },
