@@ -22,7 +22,9 @@ def pixelart() -> Path:
     or $PIXREF_SHARED_DATA/pixelart; the tests skip cleanly without it."""
     override = os.environ.get("PIXREF_SHARED_DATA")
     candidates = [Path(override) / "pixelart"] if override else []
-    candidates += [folder / "shared" / "data" / "pixelart" for folder in Path(__file__).resolve().parents]
+    candidates += [
+        folder / "shared" / "data" / "pixelart" for folder in Path(__file__).resolve().parents
+    ]
     for candidate in candidates:
         if (candidate / SPRITE).is_file():
             return candidate
@@ -48,8 +50,9 @@ def drop(page, selector: str, data: bytes, name: str, mime: str) -> None:
             const dt = new DataTransfer();
             dt.items.add(new File([bytes], name, { type: mime }));
             const zone = document.querySelector(selector);
-            zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-            zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+            const init = { dataTransfer: dt, bubbles: true, cancelable: true };
+            zone.dispatchEvent(new DragEvent('dragover', init));
+            zone.dispatchEvent(new DragEvent('drop', init));
         }""",
         [selector, base64.b64encode(data).decode(), name, mime],
     )
@@ -71,7 +74,10 @@ def test_dropped_ai_pixel_art_comes_back_at_its_size(page, tmp_path):
     assert page.eval_on_selector("#snap-1x", "i => i.getBoundingClientRect().width") == w
     zoomed = page.locator("#snap-zoomed")
     assert zoomed.get_attribute("data-width") == str(w)
-    assert float(zoomed.get_attribute("data-zoom")) >= 2 and zoomed.get_attribute("data-grid") == "pixels"
+    assert (
+        float(zoomed.get_attribute("data-zoom")) >= 2
+        and zoomed.get_attribute("data-grid") == "pixels"
+    )
     # The detected grid is drawn over the source: one line between every two cells.
     assert page.get_attribute("#snap-source", "data-lines") == f"{w - 1}x{h - 1}"
     assert 5.9 < float(page.inner_text("#pitch-found").split()[0]) < 6.1
@@ -118,6 +124,19 @@ def test_upload_by_file_picker_and_save(page, tmp_path):
     with open_library() as lib:
         entry = lib.get(entry_id)
         assert entry.kind == "snapped" and Image.open(entry.path).size == (w, h)
+
+
+def test_a_library_image_opened_by_id(page):
+    from pixref.library import open_library
+
+    data, (w, h) = degraded(pixelart() / SPRITE, scale=4)
+    with open_library() as lib:
+        entry_id = lib.add(data, kind="import", filename="nellie x4.jpg").id
+    page.goto(page.base_url + f"/#/snap?image={entry_id}")
+    page.wait_for_selector("#snap-result:not(.hidden)")
+    idle(page)
+    assert f"library #{entry_id}" in page.inner_text("#snap-source-info")
+    assert page.inner_text("#recovered-size") == f"{w} × {h}"
 
 
 @pytest.fixture

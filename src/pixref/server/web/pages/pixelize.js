@@ -355,7 +355,9 @@ export async function mount(root, { query }) {
     clearTimeout(state.timer);
     state.timer = setTimeout(() => { state.scheduled = false; run(f, ui); }, 300);
   };
-  form.addEventListener("input", (event) => { if (event.target.type !== "file") schedule(); });
+  form.addEventListener("input", (event) => {
+    if (event.target.type !== "file" && event.target !== f.palette) schedule();
+  });
   form.addEventListener("change", (event) => {
     if (event.target === f.palette) { paletteChanged(f, ui); if (f.palette.value !== "@file" || f.paletteFile.files[0]) schedule(); }
     if (event.target === f.paletteFile) schedule();
