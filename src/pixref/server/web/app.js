@@ -6,7 +6,7 @@ const root = document.getElementById("page");
 let current = null;
 
 function parseHash() {
-  const [name, ...rest] = location.hash.replace(/^#\/?/, "").split("/");
+  const [name, ...rest] = location.hash.replace(/^#\/?/, "").split("?")[0].split("/");
   const page = PAGES.includes(name) ? name : "generate";
   const query = new URLSearchParams(location.hash.split("?")[1] || "");
   return { page, args: rest.map((x) => decodeURIComponent(x.split("?")[0])), query };
