@@ -173,6 +173,17 @@ def test_build_render_and_export_a_mockup(page, tmp_path):
     assert sorted(layer.name for layer in psd.descendants()) == sorted(["arm", f"#{body}"])
     assert (psd.width, psd.height) == (96, 64)
 
+    # and the ORA comes back as a new mockup, its layers drawn from the mockup's own files
+    page.click("summary:has-text('Import PSD / ORA')")
+    page.fill("#mk-import-name", "fairy-again")
+    page.set_input_files("#mk-import", str(ora))
+    page.wait_for_function("location.hash === '#/mockup/fairy-again'")
+    wait_for_layers(page, 2)
+    settled(page)
+    assert [x.name for x in stored("fairy-again").walk()] == [f"#{body}", "arm"]
+    page.wait_for_function("""[...document.querySelectorAll('#mk-layers canvas')].every(
+        (c) => c.getContext('2d').getImageData(0, 0, 28, 28).data.some((v) => v > 0))""")
+
 
 def make_mockup_over_http(base: str, name: str) -> None:
     with httpx.Client(base_url=base) as http:

@@ -722,6 +722,8 @@ async function open(name) {
   history.replaceState(null, "", `#/mockup/${encodeURIComponent(S.name)}`);
   S.ui.picker.value = S.name;
   S.ui.root.classList.remove("mk-empty");
+  S.ui.result.replaceChildren();
+  for (const slot of [S.ui.outputError, S.ui.stageError, S.ui.layersError, S.ui.canvasError]) showError(slot, null);
   fillCanvasForm(out.document);
   applyDoc(out.document);
 }
@@ -807,9 +809,10 @@ function applyCanvas() {
   commit(() => send("PUT", url, { document: doc }), canvasError);
 }
 
-async function importLayered(file, slot) {
+async function importLayered(file, name, slot) {
   const form = new FormData();
   form.append("file", file);
+  if (name) form.append("name", name);
   try {
     const out = await send("POST", `${API}/import`, form);
     showError(slot, null);
@@ -1226,14 +1229,21 @@ function buildSide(u) {
   canvasForm.addEventListener("submit", (event) => { event.preventDefault(); applyCanvas(); });
 
   const importInput = el("input", { type: "file", id: "mk-import", accept: ".psd,.ora" });
+  const importName = el("input", { type: "text", id: "mk-import-name", autocomplete: "off", placeholder: "the file's name" });
   const importError = el("div", { class: "error", id: "mk-import-error" });
-  importInput.addEventListener("change", () => importInput.files[0] && importLayered(importInput.files[0], importError));
+  importInput.addEventListener("change", async () => {
+    if (!importInput.files[0]) return;
+    await importLayered(importInput.files[0], importName.value.trim(), importError);
+    importInput.value = "";
+  });
 
   const mockupPanel = el("section", { class: "panel mk-section", "aria-label": "Mockup" },
     el("div", { class: "row mk-picker" }, field("Mockup", u.picker), del), u.docError,
     u.newDetails,
     el("details", { class: "mk-needs-doc" }, el("summary", {}, "Canvas"), canvasForm),
-    el("details", {}, el("summary", {}, "Import PSD / ORA"), field("Layered file", importInput), importError));
+    el("details", {}, el("summary", {}, "Import PSD / ORA"),
+      el("p", { class: "muted" }, "Its layers become a new mockup (Krita, GIMP, Clip Studio Paint files come back)."),
+      field("New mockup's name", importName), field("Layered file", importInput), importError));
 
   u.layerList = el("ul", { class: "mk-layers", id: "mk-layers", "aria-label": "Layers, top first" });
   u.layersError = el("div", { class: "error", id: "mk-layers-error" });
