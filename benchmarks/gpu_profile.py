@@ -1,6 +1,6 @@
 """Where an SDXL 1024² image's time goes in pixref (encode, loop, decode), with a CUDA profile.
 
-    python benchmarks/gpu_profile.py
+python benchmarks/gpu_profile.py
 """
 
 from __future__ import annotations

@@ -80,8 +80,13 @@ async def _burst(base: str, searches: int, pixelizes: int, png: bytes) -> dict[s
             for i in range(searches)
         ]
         pixel = [
-            _timed(client, "POST", "/api/pixelize", data={"widths": "32,48", "colors": "16"},
-                   files={"image": ("ref.png", png, "image/png")})  # fmt: skip
+            _timed(
+                client,
+                "POST",
+                "/api/pixelize",
+                data={"widths": "32,48", "colors": "16"},
+                files={"image": ("ref.png", png, "image/png")},
+            )  # fmt: skip
             for _ in range(pixelizes)
         ]
         results = await asyncio.gather(*search, *pixel)
@@ -135,8 +140,9 @@ def main() -> None:
     print(f"library: {args.entries} entries in {time.perf_counter() - start:.1f} s")
     png = _png(256)
     with live_server(ServerSettings(models_dir=home / "models")) as base:
-        httpx.post(base + "/sdapi/v1/txt2img", json={"steps": 1, "width": 64, "height": 64},
-                   timeout=300)  # fmt: skip  (loads the model before timing)
+        httpx.post(
+            base + "/sdapi/v1/txt2img", json={"steps": 1, "width": 64, "height": 64}, timeout=300
+        )  # fmt: skip  (loads the model before timing)
         single = [asyncio.run(_burst(base, 1, 0, png))["search"][0] for _ in range(50)]
         baseline = asyncio.run(_burst(base, args.searches, args.pixelize, png))
         generation: dict = {}
