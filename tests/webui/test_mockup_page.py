@@ -18,7 +18,6 @@ from pixref.mockup import render
 from pixref.mockup.io import load_mask_images, load_sources, read_document
 from pixref.params import GenerationParams
 from pixref.server import _mockups as store
-from tests.webui.conftest import ARTIFACTS
 
 
 def png_bytes(rows: int, cols: int, seed: int) -> bytes:
@@ -298,24 +297,6 @@ def test_live_drawing_is_close_to_the_server_render(page):
     # about 1 level in 255 on average here: resampled edges and the feather's blur differ
     assert diff.mean() < 2, diff.mean()
     assert np.percentile(diff, 95) < 12
-
-
-@pytest.fixture
-def lenient_page(browser, server_url, request):
-    """`page` for tests of refused requests: the browser's own "Failed to load resource:
-    ... 400" lines are expected there; any other console error still fails the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    expected = "Failed to load resource: the server responded with a status of 400"
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.base_url = server_url
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert [e for e in errors if not e.startswith(expected)] == []
 
 
 def test_server_errors_show_next_to_their_cause(lenient_page):

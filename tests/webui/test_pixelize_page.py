@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from pixref.infotext import parse_infotext
@@ -140,26 +139,6 @@ def test_upload_and_options_rerun(page, tmp_path):
     assert info.value.suggested_filename == "sprite-sheet-8x12.png"
     png = Image.open(info.value.path())
     assert png.mode == "P" and png.size == (8, 12) and png.info.get("transparency") == 0
-
-
-@pytest.fixture
-def lenient_page(browser, server_url, request):
-    """A page that may log the failed requests a test provokes (the server's 4xx), and
-    nothing else."""
-    from tests.webui.conftest import ARTIFACTS
-
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.base_url = server_url
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    unexpected = [e for e in errors if "the server responded with a status of 4" not in e]
-    assert not unexpected, f"browser console errors: {unexpected}"
 
 
 def test_a_refused_option_shows_the_servers_message_beside_it(lenient_page):

@@ -139,26 +139,6 @@ def test_a_library_image_opened_by_id(page):
     assert page.inner_text("#recovered-size") == f"{w} × {h}"
 
 
-@pytest.fixture
-def lenient_page(browser, server_url, request):
-    """A page that may log the failed requests a test provokes (the server's 4xx), and
-    nothing else."""
-    from tests.webui.conftest import ARTIFACTS
-
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.base_url = server_url
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-    unexpected = [e for e in errors if "the server responded with a status of 4" not in e]
-    assert not unexpected, f"browser console errors: {unexpected}"
-
-
 def test_no_grid_is_refused_beside_the_grid_controls(lenient_page, tmp_path):
     page = lenient_page
     y, x = np.mgrid[0:96, 0:96]
