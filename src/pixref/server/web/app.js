@@ -6,10 +6,13 @@ const root = document.getElementById("page");
 let current = null;
 
 function parseHash() {
-  const [name, ...rest] = location.hash.replace(/^#\/?/, "").split("?")[0].split("/");
+  // #/page/arg?query: the query is cut off first, so "#/pixelize?image=3" names pixelize.
+  const hash = location.hash.replace(/^#\/?/, "");
+  const cut = hash.includes("?") ? hash.indexOf("?") : hash.length;
+  const [path, search] = [hash.slice(0, cut), hash.slice(cut + 1)];
+  const [name, ...rest] = path.split("/");
   const page = PAGES.includes(name) ? name : "generate";
-  const query = new URLSearchParams(location.hash.split("?")[1] || "");
-  return { page, args: rest.map((x) => decodeURIComponent(x.split("?")[0])), query };
+  return { page, args: rest.filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(search) };
 }
 
 async function route() {
