@@ -316,8 +316,8 @@ function fitZoom() {
   const { viewport } = S.ui;
   const w = viewport.clientWidth - 16;
   const h = viewport.clientHeight - 16;
-  const z = Math.min(w / S.doc.width, h / S.doc.height);
-  return z >= 1 ? Math.floor(z) : z; // whole multiples when enlarging: every pixel the same size
+  const z = Math.max(1 / 16, Math.min(w / S.doc.width, h / S.doc.height));
+  return z >= 1 ? Math.min(16, Math.floor(z)) : z; // whole multiples when enlarging: every pixel the same size
 }
 
 function sizeStage() {
