@@ -6,6 +6,7 @@ const root = document.getElementById("page");
 let current = null;
 
 function parseHash() {
+  // #/page/arg?query: the query is cut off first, so "#/pixelize?image=3" names pixelize.
   const hash = location.hash.replace(/^#\/?/, "");
   const cut = hash.includes("?") ? hash.indexOf("?") : hash.length;
   const [path, search] = [hash.slice(0, cut), hash.slice(cut + 1)];
