@@ -72,6 +72,13 @@ def test_a_2x2_sweep_fills_in_with_labels_and_logs_every_cell(page):
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.getAttribute('href')") == links[3][0]
+    page.keyboard.press("Enter")  # a cell opens in the library, whose send-to comes back
+    page.wait_for_url(re.compile(re.escape(links[3][0]) + "$"))
+    page.get_by_role("button", name="sweep", exact=True).click()
+    entry = links[3][0].rsplit("/", 1)[1]
+    page.wait_for_selector(f"#sweep-from a[href='#/library/{entry}']")
+    assert page.url.endswith(f"#/sweep?image={entry}")
+    assert (page.input_value("#steps"), page.input_value("#cfg")) == ("2", "7")
 
 
 def test_bad_axes_are_named_next_to_the_axis_and_nothing_starts(page):

@@ -365,7 +365,7 @@ export async function mount(root, { args, query }) {
   const v = {
     f, mounted: true, job: null, shown: 0, fromId: null, follower: null,
     axes: LETTERS.map(axisRow),
-    batchSize: number({ id: "batch-size", min: 1, max: 64, value: 4, title: "Most cells per engine batch (cells that differ by seed only)" }),
+    batchSize: number({ id: "batch-size", min: 1, max: 64, value: 4, title: "Most cells per engine batch (cells that differ only by seed, variation seed or CFG share one)" }),
     zoom: el("select", { id: "zoom", "aria-label": "Zoom" },
       ["fit", "0.25", "0.5", "1", "2", "3", "4", "6", "8"].map((z) => el("option", { value: z }, z === "fit" ? "fit" : `${z}×`))),
     fieldErrors: {
