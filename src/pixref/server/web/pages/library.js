@@ -457,6 +457,7 @@ async function openDetail(ref) {
     renderDetail(entry);
   } catch (err) {
     if (!S || token !== S.sideToken) return;
+    S.side.querySelector(".side-head .muted").textContent = "";
     S.side.append(el("div", { class: "error", id: "lib-detail-error", role: "alert" }, err.message));
   }
   requestAnimationFrame(() => {
