@@ -187,6 +187,7 @@ function syncHash() {
 }
 
 async function applyFilters() {
+  if (!S) return; // a debounced call after the page was left
   const c = S.controls;
   const { params, error, input } = readFilters(c);
   showError(S.filterError, error);
@@ -197,16 +198,18 @@ async function applyFilters() {
   }
   S.params = params;
   syncHash();
+  const page = S;
   try {
-    await S.grid.reload();
-    showError(S.filterError, null);
+    await page.grid.reload();
+    showError(page.filterError, null);
   } catch (err) {
-    showError(S.filterError, err);
+    showError(page.filterError, err);
   }
-  updateCount();
+  if (S === page) updateCount();
 }
 
 function updateCount() {
+  if (!S) return;
   const total = S.grid.total;
   S.count.textContent = S.params.get("trash") ? plural(total, "entry in the trash", "entries in the trash")
     : plural(total, "entry", "entries");
@@ -602,8 +605,8 @@ function lineageSection(e) {
   for (const link of e.parents) parts.push(entryLink(link.id, `${words(AS_CHILD, link.relation)} #${link.id}`));
   for (const link of e.children) parts.push(entryLink(link.id, `#${link.id} ${words(AS_PARENT, link.relation)}`));
   const filterBy = (name, value) => {
-    for (const input of Object.values(S.controls.more)) input.value = "";
-    S.controls.more[name].value = String(value);
+    writeFilters(S.controls, new URLSearchParams([[name, String(value)]]));
+    S.controls.moreBox.classList.remove("hidden");
     applyFilters();
   };
   const extras = [];
@@ -655,8 +658,7 @@ function trashRow(e) {
       S.marks.delete(e.id);
       updateSelectionBar();
       closeSide();
-      await S.grid.reload({ keepScroll: true });
-      updateCount();
+      await S?.grid.reload({ keepScroll: true });
     } catch (err) { showError(slot, err); }
   };
   const button = e.in_trash
