@@ -1,6 +1,6 @@
 """Where an SDXL 1024² image's time goes in pixref (encode, loop, decode), with a CUDA profile.
 
-    python benchmarks/gpu_profile.py
+python benchmarks/gpu_profile.py
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from benchmarks.gpu_speed import PROMPT, _build  # noqa: E402
 
 
 def main() -> None:
-    from pixref.engine import _generate
-    from pixref.engine import generate
+    from pixref.engine import _generate, generate
     from pixref.params import GenerationParams
 
     models = _build("sdxl")
@@ -45,8 +44,8 @@ def main() -> None:
     torch.cuda.synchronize()
     total = time.perf_counter() - start
     print(f"total {total:.3f}s, decode {timings['_to_images']:.3f}s", flush=True)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
-                                            torch.profiler.ProfilerActivity.CUDA]) as prof:  # fmt: skip
+    activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
+    with torch.profiler.profile(activities=activities) as prof:
         generate(params.replace(steps=5), models)
     print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25), flush=True)
     print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=15), flush=True)

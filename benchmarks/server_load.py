@@ -80,8 +80,13 @@ async def _burst(base: str, searches: int, pixelizes: int, png: bytes) -> dict[s
             for i in range(searches)
         ]
         pixel = [
-            _timed(client, "POST", "/api/pixelize", data={"widths": "32,48", "colors": "16"},
-                   files={"image": ("ref.png", png, "image/png")})  # fmt: skip
+            _timed(
+                client,
+                "POST",
+                "/api/pixelize",
+                data={"widths": "32,48", "colors": "16"},
+                files={"image": ("ref.png", png, "image/png")},
+            )  # fmt: skip
             for _ in range(pixelizes)
         ]
         results = await asyncio.gather(*search, *pixel)
@@ -135,8 +140,10 @@ def main() -> None:
     print(f"library: {args.entries} entries in {time.perf_counter() - start:.1f} s")
     png = _png(256)
     with live_server(ServerSettings(models_dir=home / "models")) as base:
-        httpx.post(base + "/sdapi/v1/txt2img", json={"steps": 1, "width": 64, "height": 64},
-                   timeout=300)  # fmt: skip  (loads the model before timing)
+        httpx.post(
+            base + "/sdapi/v1/txt2img", json={"steps": 1, "width": 64, "height": 64}, timeout=300
+        )  # fmt: skip  (loads the model before timing)
+        single = [asyncio.run(_burst(base, 1, 0, png))["search"][0] for _ in range(50)]
         baseline = asyncio.run(_burst(base, args.searches, args.pixelize, png))
         generation: dict = {}
         thread = _generate_in_background(base, args.steps, args.size, generation)
@@ -149,6 +156,8 @@ def main() -> None:
         thread.join()
         jobs = httpx.get(base + "/api/jobs").json()
     lost = [j["id"] for j in jobs if j["kind"] == "pixelize" and j["state"] != "done"]
+    s50, s95, _ = _stats(single)
+    print(f"one search at a time (50): p50 {s50:.1f} ms  p95 {s95:.1f} ms")
     print(f"{args.searches} searches + {args.pixelize} pixelize, concurrent, on loopback")
     for kind in ("search", "pixelize"):
         b50, b95, b_err = _stats(baseline[kind])

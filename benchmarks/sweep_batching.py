@@ -1,15 +1,20 @@
-"""A 4x4 sweep with seed batching against 16 separate txt2img runs, in one process.
+"""A sweep with batching against one separate txt2img run per cell, in one process.
 
 Builds the tiny SD 1.x model of the test suite (random weights) and, in a private
-data home, times the same 16 images three ways, alternating, ``--repeats`` rounds:
+data home, times the same cells three ways, alternating, ``--repeats`` rounds:
 
-- ``sweep, batched``: `pixref.sweep.run_sweep` of ``-x seed=1-4 -y cfg=3,4,5,6``
-  with ``--batch-size 4`` (4 engine calls of 4 images), saving and logging each cell;
-- ``sweep, one by one``: the same with ``--batch-size 1`` (16 engine calls);
-- ``16 x txt2img``: ``pixref txt2img`` invoked 16 times through typer's CliRunner,
-  one per cell (models stay in the engine's cache between runs, as in one process).
+- ``sweep, batched``: `pixref.sweep.run_sweep` of ``--axes`` (default
+  ``seed=1-4 cfg=3,4,5,6``, a 4x4 grid) with ``--batch-size`` (default 4: cells that
+  differ only by seed, variation seed or CFG share an engine call), saving and
+  logging each cell;
+- ``sweep, one by one``: the same with batch size 1 (one engine call per cell; what
+  a CFG-only sweep got before cells of any seed and CFG could batch);
+- ``N x txt2img``: ``pixref txt2img`` invoked once per cell through typer's CliRunner
+  (models stay in the engine's cache between runs, as in one process).
 
     python benchmarks/sweep_batching.py [--size 128] [--steps 10] [--repeats 3]
+    python benchmarks/sweep_batching.py --axes "cfg=1-16"          # a CFG-only sweep
+    python benchmarks/sweep_batching.py --axes "seed=3,17,40,9" "cfg=3-9 (+2)" --batch-size 8
     python benchmarks/sweep_batching.py --arch sd15 --size 512 --steps 20 --device cuda
 
 ``--arch sd15`` builds the full-size SD 1.5 architecture from pixref's shipped
@@ -64,6 +69,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads [torch's]")
+    parser.add_argument("--axes", nargs="+", default=["seed=1-4", "cfg=3,4,5,6"],
+                        help="axis specs, X then Y then Z [seed=1-4 cfg=3,4,5,6]")  # fmt: skip
+    parser.add_argument("--batch-size", type=int, default=4, help="sweep batch size [4]")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -83,7 +91,9 @@ def main() -> None:
     base = GenerationParams(prompt="a pixel art fox, full body", negative_prompt="blurry",
                             steps=args.steps, width=args.size, height=args.size,
                             model=str(model))  # fmt: skip
-    plan = plan_sweep(base, ["seed=1-4", "cfg=3,4,5,6"])
+    plan = plan_sweep(base, args.axes)
+    cells = len(plan.cells)
+    calls = len(plan.batches(args.batch_size))
     runner = CliRunner()
 
     def sweep(batch: int, tag: str) -> None:
@@ -100,14 +110,15 @@ def main() -> None:
             ])  # fmt: skip
             assert result.exit_code == 0, result.output
 
-    sweep(4, "warmup")  # load the model and fill caches
+    sweep(args.batch_size, "warmup")  # load the model and fill caches
+    separate_name = f"{cells} x txt2img"
     times: dict[str, list[float]] = {"sweep, batched": [], "sweep, one by one": [],
-                                     "16 x txt2img": []}  # fmt: skip
+                                     separate_name: []}  # fmt: skip
     for r in range(args.repeats):
         for name, fn in (
-            ("sweep, batched", lambda r=r: sweep(4, f"b{r}")),
+            ("sweep, batched", lambda r=r: sweep(args.batch_size, f"b{r}")),
             ("sweep, one by one", lambda r=r: sweep(1, f"o{r}")),
-            ("16 x txt2img", lambda r=r: separate(f"t{r}")),
+            (separate_name, lambda r=r: separate(f"t{r}")),
         ):
             _sync(args.device)
             start = time.perf_counter()
@@ -117,8 +128,10 @@ def main() -> None:
 
     batched = statistics.median(times["sweep, batched"])
     fastest = min(times["sweep, batched"])
-    print(f"{args.arch} {size}, {args.steps} steps Euler a, 16 images, device {args.device}, "
-          f"{args.repeats} rounds")  # fmt: skip
+    threads = args.threads or "default"
+    print(f"{args.arch} {size}, {args.steps} steps Euler a, axes {' x '.join(args.axes)}: "
+          f"{cells} images, batched in {calls} engine calls (batch size {args.batch_size}), "
+          f"device {args.device}, threads {threads}, {args.repeats} rounds")  # fmt: skip
     for name, values in times.items():
         median, best = statistics.median(values), min(values)
         runs = ", ".join(f"{v:.2f}" for v in values)

@@ -105,25 +105,46 @@ def test_detect_with_a_bad_weight_file_names_it(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 
 
-def test_detect_writes_the_pose_and_its_image(openpose_models, tmp_path):
+def test_detect_with_nobody_found_writes_nothing(openpose_models, tmp_path):
+    """Random weights find nobody in noise: a clear refusal, no empty pose file."""
     photo = tmp_path / "photo.jpg"
     pixels = np.random.default_rng(3).integers(0, 256, (120, 80, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(photo)
-    out, png = tmp_path / "out" / "pose.json", tmp_path / "pose.png"
+    out = tmp_path / "out" / "pose.json"
     result = runner.invoke(
         app,
-        ["pose", "detect", str(photo), "-o", str(out), "--render", str(png)]
-        + ["--models-dir", str(openpose_models), "--device", "cpu", "--normalized"],
+        ["pose", "detect", str(photo), "-o", str(out), "--models-dir", str(openpose_models),
+         "--device", "cpu"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "no person found in photo.jpg" in result.stderr and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_detect_writes_the_pose_and_its_image(tmp_path, monkeypatch):
+    """What the detector found is written as JSON (normalised on request) and rendered."""
+    import pixref.cli.pose as pose_cli
+    from pixref.pose import Person, Pose
+
+    body = np.zeros((18, 3))
+    body[1], body[2] = (40, 30, 1), (30, 30, 1)
+    found = Pose(width=80, height=120, people=(Person(body=body),))
+    monkeypatch.setattr(pose_cli, "detect_pose", lambda photo, **options: found)
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (80, 120)).save(photo)
+    out, png = tmp_path / "out" / "pose.json", tmp_path / "pose.png"
+    result = runner.invoke(
+        app, ["pose", "detect", str(photo), "-o", str(out), "--render", str(png), "--normalized"]
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [str(out), str(png)]
-    assert result.stderr.strip().endswith("found")  # random weights: any number of people
+    assert result.stderr.strip() == "1 person found"
     data = json.loads(out.read_text())
     assert (data["canvas_width"], data["canvas_height"]) == (80, 120)
-    assert data["normalized"] is True and isinstance(data["people"], list)
-    for person in data["people"]:
-        body = np.array(person["pose_keypoints_2d"]).reshape(18, 3)
-        assert (body[:, :2] >= 0).all() and (body[:, :2] <= 1).all()
+    assert data["normalized"] is True
+    points = np.array(data["people"][0]["pose_keypoints_2d"]).reshape(18, 3)
+    assert points[1].tolist() == [0.5, 0.25, 1.0] and points[2].tolist() == [0.375, 0.25, 1.0]
     with Image.open(png) as im:
         assert im.size == (80, 120) and im.mode == "RGB"
+        assert im.getpixel((35, 30)) != (0, 0, 0)  # the neck-shoulder limb is drawn
     assert not list(out.parent.glob(".*.tmp"))  # written atomically, nothing left over

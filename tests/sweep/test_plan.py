@@ -30,20 +30,42 @@ def test_costliest_axis_outermost_and_seeds_innermost():
 def test_consecutive_seeds_share_a_batch():
     plan = plan_sweep(BASE, ["cfg=3,5", "seed=1-4"])
     batches = plan.batches(4)
+    # seeds innermost: each CFG value's four seeds form one batch
     assert [[c.params.seed for c in b] for b in batches] == [[1, 2, 3, 4], [1, 2, 3, 4]]
-    assert [len(b) for b in plan.batches(3)] == [3, 1, 3, 1]
+    assert [len(b) for b in plan.batches(3)] == [3, 3, 2]
+    assert [len(b) for b in plan.batches(8)] == [8]
     assert [len(b) for b in plan.batches(1)] == [1] * 8
 
 
-def test_non_consecutive_seeds_and_other_axes_do_not_batch():
-    assert [len(b) for b in plan_sweep(BASE, ["seed=1,3,5"]).batches(4)] == [1, 1, 1]
-    assert [len(b) for b in plan_sweep(BASE, ["cfg=3,5,7"]).batches(4)] == [1, 1, 1]
+def test_any_seeds_and_cfgs_share_a_batch():
+    assert [len(b) for b in plan_sweep(BASE, ["seed=1,3,5"]).batches(4)] == [3]
+    assert [len(b) for b in plan_sweep(BASE, ["seed=9,2,40"]).batches(2)] == [2, 1]
+    assert [len(b) for b in plan_sweep(BASE, ["cfg=3,5,7"]).batches(4)] == [3]
+    plan = plan_sweep(BASE, ["cfg=3,7", "seed=1,5"])
+    (batch,) = plan.batches(4)
+    assert [(c.params.cfg_scale, c.params.seed) for c in batch] == [(3, 1), (3, 5), (7, 1), (7, 5)]
+
+
+def test_other_axes_do_not_batch_and_keep_the_costly_order():
+    assert [len(b) for b in plan_sweep(BASE, ["steps=3,5,7"]).batches(4)] == [1, 1, 1]
+    plan = plan_sweep(BASE, ["cfg=3,5", "steps=10,20", "checkpoint=a,b"])
+    batches = plan.batches(4)
+    assert [len(b) for b in batches] == [2, 2, 2, 2]
+    for batch in batches:  # one key per batch: same model and steps, CFG differs
+        assert len({(c.params.model, c.params.steps) for c in batch}) == 1
+        assert [c.params.cfg_scale for c in batch] == [3, 5]
+    assert [b[0].params.model for b in batches] == ["a", "a", "b", "b"]  # each loads once
+    # resume: only the cells still to make are grouped, in the order given
+    todo = [c for c in plan.order() if c.params.cfg_scale == 5 or c.params.steps == 10]
+    assert [len(b) for b in plan.batches(4, todo)] == [2, 1, 2, 1]
 
 
 def test_variation_seeds_batch_when_a_strength_is_set():
     base = BASE.replace(variation_strength=0.3)
     plan = plan_sweep(base, ["var seed=10-13"])
     assert [len(b) for b in plan.batches(4)] == [4]
+    plan = plan_sweep(base, ["var seed=10,3", "var strength=0.3,0.5"])
+    assert [len(b) for b in plan.batches(4)] == [2, 2]
 
 
 def test_base_seed_minus_one_fixed_once():

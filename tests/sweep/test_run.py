@@ -97,6 +97,24 @@ def test_batching_gives_the_same_pixels_as_one_by_one(tmp_path, tiny_sd1, counte
         assert read_metadata(path).params == read_metadata(batched.cells[name]).params
 
 
+def test_cfg_by_seed_sweep_is_one_engine_call(tmp_path, tiny_sd1, counted):
+    base = GenerationParams(prompt="a fox", steps=2, width=64, height=64, model=str(tiny_sd1),
+                            sampler="Euler a")  # fmt: skip
+    plan = plan_sweep(base, ["cfg=3,7", "seed=1,5"])
+    one = run_sweep(plan, tmp_path / "one.png", batch_size=1, record=False, device="cpu")
+    assert counted == [1] * 4
+    counted.clear()
+    batched = run_sweep(plan, tmp_path / "batched.png", batch_size=4, record=False, device="cpu")
+    assert counted == [4]
+    for name, path in one.cells.items():
+        a, b = pixels(path), pixels(batched.cells[name])
+        # per-image noise and CFG as one by one; batched matmuls may round 1 level apart
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1, name
+        assert read_metadata(path).infotext == read_metadata(batched.cells[name]).infotext
+    cell = read_metadata(batched.cells["x01-y00-z00"]).params
+    assert (cell.cfg_scale, cell.seed) == (7, 1)
+
+
 def test_resume_skips_finished_cells(tmp_path, tiny_sd1, counted, private_home):
     base = GenerationParams(prompt="a fox", steps=2, width=64, height=64, model=str(tiny_sd1))
     plan = plan_sweep(base, ["cfg=3,5", "seed=-1"])

@@ -15,7 +15,15 @@ from rich.table import Table
 
 from pixref._atomic import write_bytes_atomic
 from pixref.cli._console import console, err_console
-from pixref.pose import Pose, detect_pose, mirror_pose, read_pose, render_pose, write_pose
+from pixref.pose import (
+    Pose,
+    PoseError,
+    detect_pose,
+    mirror_pose,
+    read_pose,
+    render_pose,
+    write_pose,
+)
 
 pose_app = typer.Typer(
     help="OpenPose guide poses: render JSON to a ControlNet pose image, inspect, detect.",
@@ -183,6 +191,12 @@ def detect_command(
         scores=scores,
         processor_res=processor_res or None,
     )
+    if not pose.people:
+        # An empty pose guides nothing (and `pose render` refuses it), so none is written.
+        raise PoseError(
+            f"no person found in {photo.name}; try a photo where the whole body shows, "
+            "or a larger --processor-res"
+        )
     write_pose(pose, output, normalized=normalized)
     console.print(str(output), markup=False)
     if render is not None:

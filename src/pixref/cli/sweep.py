@@ -24,7 +24,8 @@ SweepBatchOpt = Annotated[
     int,
     Opt(
         "--batch-size",
-        help="Most cells per engine batch; cells that differ only by consecutive seeds share one.",
+        help="Most cells per engine batch; cells that differ only by seed, variation seed "
+        "or CFG share one.",
         min=1,
     ),
 ]

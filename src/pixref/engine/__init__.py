@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from pixref.engine._embeddings import Embedding, load_embeddings
     from pixref.engine._generate import (
         GenerationError,
+        ImageOverrides,
         Interrupted,
         Result,
         StepEvent,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "ModelCache": "pixref.engine._cache",
     "GenerationError": "pixref.engine._generate",
+    "ImageOverrides": "pixref.engine._generate",
     "Interrupted": "pixref.engine._generate",
     "Result": "pixref.engine._generate",
     "StepEvent": "pixref.engine._generate",
@@ -50,6 +52,7 @@ __all__ = [
     "Embedding",
     "load_embeddings",
     "GenerationError",
+    "ImageOverrides",
     "Lora",
     "resolve_loras",
     "Interrupted",

@@ -69,6 +69,17 @@ def resolve_seeds(p: GenerationParams, count: int) -> tuple[list[int], list[int]
     return batch_seeds(seed, subseed, strength, count)
 
 
+def image_seeds(pairs: Sequence[tuple[int, int | None]]) -> tuple[list[int], list[int]]:
+    """Seeds and variation seeds given per image, each resolved as a single generation's.
+
+    ``pairs`` are ``(seed, variation_seed)``; -1 (or a None variation seed) becomes a
+    recorded random seed, with no batch increments.
+    """
+    seeds = [resolve_seed(seed) for seed, _ in pairs]
+    subseeds = [resolve_seed(-1 if sub is None else sub) for _, sub in pairs]
+    return seeds, subseeds
+
+
 def model_sigmas(models: Models) -> ModelSigmas:
     table = _sigma_tables.get(models.unet)
     if table is None:

@@ -81,7 +81,8 @@ class Denoiser:
     positive : sequence of (CondSchedule, weight)
         The AND parts of the prompt with their weights.
     negative : CondSchedule
-    cfg_scale : float
+    cfg_scale : float or (B, 1, 1, 1) tensor
+        One scale for the batch, or one per image (a batch of sweep cells).
     image_cond : (B, 5, h, w) tensor or None
         Mask and masked-image latents for 9-channel inpainting models.
     init_latent, keep_mask : tensors or None
@@ -100,7 +101,7 @@ class Denoiser:
     prediction_type: str
     positive: Sequence[tuple[CondSchedule, float]]
     negative: CondSchedule
-    cfg_scale: float
+    cfg_scale: float | torch.Tensor
     image_cond: torch.Tensor | None = None
     init_latent: torch.Tensor | None = None
     keep_mask: torch.Tensor | None = None
@@ -183,7 +184,8 @@ class Denoiser:
         step = self.calls
         self.calls += 1
         parts = [(schedule(step), weight) for schedule, weight in self.positive]
-        if self.cfg_scale == 1 and len(parts) == 1 and parts[0][1] == 1:
+        per_image = isinstance(self.cfg_scale, torch.Tensor)
+        if not per_image and self.cfg_scale == 1 and len(parts) == 1 and parts[0][1] == 1:
             (denoised,) = self._model_all(x, sigma, [parts[0][0]], 1)
         else:
             conds = [c for c, _ in parts] + [self.negative(step)]
@@ -191,7 +193,10 @@ class Denoiser:
             uncond = outs[-1]
             denoised = uncond.clone()
             for out, (_, weight) in zip(outs[:-1], parts, strict=True):
-                denoised += (out - uncond) * (weight * self.cfg_scale)
+                scale = weight * self.cfg_scale
+                if per_image:  # float64 -> float32 rounds as a Python float scalar does
+                    scale = scale.to(out.device, out.dtype)
+                denoised += (out - uncond) * scale
         if self.keep_mask is not None and self.init_latent is not None:
             denoised = self.init_latent * self.keep_mask + denoised * (1 - self.keep_mask)
         return denoised

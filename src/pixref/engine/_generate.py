@@ -91,6 +91,21 @@ class Result:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class ImageOverrides:
+    """One image's own seed, variation seed and CFG scale in a batch (`generate`'s ``per_image``).
+
+    Each field holds what ``GenerationParams`` would hold for a single generation of
+    that image: ``seed`` -1 and ``variation_seed`` None or -1 are random (recorded).
+    The image then equals ``generate(params.replace(seed=..., variation_seed=...,
+    cfg_scale=..., batch_size=1))``: its own noise generators, its own CFG.
+    """
+
+    seed: int
+    variation_seed: int | None
+    cfg_scale: int | float
+
+
 @dataclass
 class _Job:
     params: GenerationParams
@@ -98,6 +113,7 @@ class _Job:
     height: int
     seeds: list[int]
     subseeds: list[int]
+    cfg_scales: list[int | float]
     warnings: list[str] = field(default_factory=list)
 
 
@@ -109,6 +125,7 @@ def check_inputs(
     models: adapters.Models,
     init_image: Image.Image | None,
     mask: Image.Image | None,
+    per_image: Sequence[ImageOverrides] | None = None,
 ) -> _Job:
     """Validate everything before any tensor work; resolve sizes and seeds."""
     if params.steps < 1:
@@ -117,6 +134,7 @@ def check_inputs(
         raise GenerationError(f"`cfg_scale` must be 0 or more, got {params.cfg_scale}")
     if params.batch_size < 1 or params.batch_count < 1:
         raise GenerationError("`batch_size` and `batch_count` must be at least 1")
+    _check_per_image(params, per_image)
     if mask is not None and init_image is None:
         raise GenerationError("inpainting needs an init image as well as the mask")
     if init_image is not None:
@@ -135,8 +153,31 @@ def check_inputs(
             f"generated at {width}x{height} as A1111 does"
         )
     count = params.batch_size * params.batch_count
-    seeds, subseeds = adapters.resolve_seeds(params, count)
-    return _Job(params, width, height, seeds, subseeds, warnings)
+    if per_image is None:
+        seeds, subseeds = adapters.resolve_seeds(params, count)
+        cfg_scales = [params.cfg_scale] * count
+    else:
+        seeds, subseeds = adapters.image_seeds([(o.seed, o.variation_seed) for o in per_image])
+        cfg_scales = [o.cfg_scale for o in per_image]
+    return _Job(params, width, height, seeds, subseeds, cfg_scales, warnings)
+
+
+def _check_per_image(params: GenerationParams, per_image) -> None:
+    if per_image is None:
+        return
+    if params.batch_count != 1 or len(per_image) != params.batch_size:
+        raise GenerationError(
+            f"`per_image` needs one entry per image of one batch (`batch_size` "
+            f"{params.batch_size}, `batch_count` 1), got {len(per_image)} entries "
+            f"and `batch_count` {params.batch_count}"
+        )
+    for i, o in enumerate(per_image):
+        if not isinstance(o, ImageOverrides):
+            raise GenerationError(f"`per_image[{i}]` must be an ImageOverrides, got {o!r}")
+        if o.cfg_scale < 0:
+            raise GenerationError(
+                f"`per_image[{i}].cfg_scale` must be 0 or more, got {o.cfg_scale}"
+            )
 
 
 # 6. decode and paste back --------------------------------------------------------------------
@@ -213,6 +254,7 @@ def generate(
     embeddings: Mapping[str, Embedding] | None = None,
     refiner: adapters.Models | None = None,
     controlnets: Sequence[ControlInput] = (),
+    per_image: Sequence[ImageOverrides] | None = None,
 ) -> Result:
     """Generate ``params.batch_count`` batches of ``params.batch_size`` images.
 
@@ -227,6 +269,12 @@ def generate(
     the current batch (no image is made of it) and goes on with the next, as
     A1111's Skip does.
 
+    ``per_image`` (one `ImageOverrides` per image, ``batch_count`` 1) gives each
+    image of the batch its own seed, variation seed and CFG scale instead of
+    A1111's batch increments; each image is the one a single generation with its
+    values makes (up to float rounding of batched matmuls), and its ``params`` and
+    infotext carry its own values. A sweep uses it to batch cells.
+
     Raises
     ------
     GenerationError
@@ -235,7 +283,7 @@ def generate(
         ``should_stop()`` returned True between two steps.
     """
     # 1. check
-    job = check_inputs(params, models, init_image, mask)
+    job = check_inputs(params, models, init_image, mask, per_image)
     check_loras(models, loras)
     check_controlnets(controlnets, models.unet)
     refiner_stage = Refiner(refiner, models) if refiner is not None else None
@@ -328,9 +376,10 @@ def _run(params, models, job, init_image, mask, on_step, stops, extras) -> Resul
     for first in range(0, total_images, p.batch_size):
         seeds = job.seeds[first : first + p.batch_size]
         subseeds = job.subseeds[first : first + p.batch_size]
+        cfg_scales = job.cfg_scales[first : first + p.batch_size]
         callback = _step_callback(on_step, stops, first, total_images)
         try:
-            latents, switched = passes.run(seeds, subseeds, callback)
+            latents, switched = passes.run(seeds, subseeds, cfg_scales, callback)
         except _Skipped:
             continue
         except Interrupted as stop:
@@ -341,7 +390,9 @@ def _run(params, models, job, init_image, mask, on_step, stops, extras) -> Resul
         decoder = extras.refiner.models if switched else models
         for offset, image in enumerate(_to_images(decoder, latents)):
             images.append(_paste_back(image, inpaint) if inpaint is not None else image)
-            image_params = _image_params(p, models, seeds[offset], subseeds[offset])
+            image_params = _image_params(
+                p, models, seeds[offset], subseeds[offset], cfg_scales[offset]
+            )
             refiner_keys = _refiner_keys(extras.refiner, switched)
             out_params.append(replace(image_params, **network_hashes, **refiner_keys))
     # 7. infotext
@@ -365,7 +416,7 @@ class _Passes:
     hr_conds: adapters.Conds | None = None
     first_pass_calls: int = 0
 
-    def run(self, seeds, subseeds, callback) -> tuple[torch.Tensor, bool]:
+    def run(self, seeds, subseeds, cfg_scales, callback) -> tuple[torch.Tensor, bool]:
         """The denoised latents of one batch, and whether the refiner took over."""
         extras, hires = self.extras, self.hires
         first_pass = _Pass(
@@ -377,7 +428,7 @@ class _Passes:
             None if hires else extras.refiner,
             extras.controlnets,
         )
-        latents, switched = first_pass.run(seeds, subseeds, self.init_latent, callback)
+        latents, switched = first_pass.run(seeds, subseeds, cfg_scales, self.init_latent, callback)
         if hires is not None:
             upscaled = hires.upscale(self.models, latents)
             hr_pass = _Pass(
@@ -390,7 +441,7 @@ class _Passes:
                 extras.controlnets,
                 first_pass_calls=self.first_pass_calls,
             )
-            latents, switched = hr_pass.run(seeds, subseeds, upscaled, callback)
+            latents, switched = hr_pass.run(seeds, subseeds, cfg_scales, upscaled, callback)
         return latents, switched
 
 
@@ -418,7 +469,7 @@ class _Pass:
     controlnets: tuple[ControlInput, ...] = ()
     first_pass_calls: int | None = None  # set for the hires pass: its prompt-editing timeline
 
-    def run(self, seeds, subseeds, init_latent, callback) -> tuple[torch.Tensor, bool]:
+    def run(self, seeds, subseeds, cfg_scales, init_latent, callback) -> tuple[torch.Tensor, bool]:
         models, p, inpaint = self.models, self.p, self.inpaint
         # 3. sigmas
         plan = adapters.sigma_plan(models, p, img2img=init_latent is not None)
@@ -434,7 +485,7 @@ class _Pass:
             prediction_type=models.prediction_type,
             positive=self.conds.positive,
             negative=self.conds.negative,
-            cfg_scale=float(p.cfg_scale),
+            cfg_scale=_cfg_scale(cfg_scales),
             image_cond=None if image_cond is None else image_cond.expand(len(seeds), -1, -1, -1),
             init_latent=start_latent if inpaint is not None else None,
             keep_mask=keep,
@@ -452,6 +503,17 @@ class _Pass:
         if keep is not None:
             latents = start_latent * keep + latents * (1 - keep)
         return latents, denoiser.switched_at is not None
+
+
+def _cfg_scale(cfg_scales: Sequence[float]) -> float | torch.Tensor:
+    """One float when the batch shares its CFG scale, else a (B, 1, 1, 1) float64 CPU tensor.
+
+    float64 so that ``weight * cfg`` rounds to float32 exactly as the float path
+    does; the denoiser moves it to the latents' device and dtype.
+    """
+    if len(set(cfg_scales)) == 1:
+        return float(cfg_scales[0])
+    return torch.tensor([float(c) for c in cfg_scales], dtype=torch.float64).view(-1, 1, 1, 1)
 
 
 def _step_callback(on_step, stops: _Stops, first: int, total_images: int):
@@ -505,12 +567,13 @@ def _inpainting_model_conditioning(models, init_pixels, inpaint, job):
 
 
 def _image_params(
-    p: GenerationParams, models: adapters.Models, seed: int, subseed: int
+    p: GenerationParams, models: adapters.Models, seed: int, subseed: int, cfg_scale: int | float
 ) -> GenerationParams:
     variation = p.variation_strength not in (None, 0)
     return replace(
         p,
         seed=seed,
+        cfg_scale=cfg_scale,
         variation_seed=subseed if variation else None,
         variation_strength=p.variation_strength if variation else None,
         schedule_type=adapters.infotext_schedule(p.sampler, p.schedule_type),

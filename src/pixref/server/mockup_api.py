@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from PIL import Image
 from pydantic import BaseModel
 
@@ -34,7 +34,7 @@ from pixref.mockup import (
     unique_layer_name,
     update_layer,
 )
-from pixref.mockup.io import SUFFIX, export_file, import_file, render_to_png
+from pixref.mockup.io import SUFFIX, export_file, import_file, render_file, render_to_png
 from pixref.server import _mockups as store
 from pixref.server._errors import API_ERROR_RESPONSES, Conflict
 from pixref.server._mockup_models import (
@@ -62,6 +62,10 @@ State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return the render as a base64 PNG.")]
 Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
 MEDIA = {"psd": "image/vnd.adobe.photoshop", "ora": "image/openraster"}
+FILE_MEDIA = {
+    ".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif",
+    ".bmp": "image/bmp", ".tiff": "image/tiff",
+}  # fmt: skip
 
 
 def _out(name: str, doc: Document) -> MockupOut:
@@ -212,6 +216,27 @@ async def upload_file(
     return StoredFile(file=store.save_file(name, data, fmt), width=width, height=height)
 
 
+@router.get(
+    "/{name}/files/{file}",
+    summary="Download a file of the mockup (an upload or an imported layer)",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {m: {} for m in [*FILE_MEDIA.values(), "application/octet-stream"]}}
+    },
+)
+def get_file(name: str, file: str) -> FileResponse:
+    """The bytes as stored in ``NAME.layers/``, for editors that draw the layers
+    themselves: ``file`` is a `source.file` or the last part of a path source."""
+    store.read(name)
+    path = store.folder() / store.file_ref(name, file)
+    media = FILE_MEDIA.get(path.suffix.lower(), "application/octet-stream")
+    return FileResponse(
+        path,
+        media_type=media,
+        headers={"cache-control": "no-cache", "x-content-type-options": "nosniff"},
+    )
+
+
 @router.post("/{name}/layers", summary="Add a layer on top", status_code=201)
 def add_mockup_layer(name: str, body: LayerIn) -> MockupOut:
     """Add a layer from a library entry, an uploaded file of this mockup, or a colour."""
@@ -316,6 +341,22 @@ async def render_mockup(name: str, state: State, inline: Inline = False, wait: W
         )
 
     return await run_job(state, "mockup_render", run, title=f"render {name}", wait=wait)
+
+
+@router.get(
+    "/{name}/preview",
+    summary="Render the mockup to a PNG without keeping it",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def preview_mockup(name: str) -> Response:
+    """The pixels `render` makes, for an editor to show after each change: the PNG
+    only, neither written to the outputs folder nor logged in the library."""
+    store.read(name)
+    _, image = render_file(store.doc_path(name))
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "PNG", compress_level=1)
+    return Response(buf.getvalue(), media_type="image/png", headers={"cache-control": "no-store"})
 
 
 @router.get(

@@ -4,7 +4,8 @@ Thin over `pixref.pixel`, as ``pixref pixelize`` and ``pixref snap`` are: the sa
 settings, the same indexed PNGs (with their settings record), logged in the library
 as the CLI logs them (``pixelized_from`` / ``snapped_from`` lineage). Images come as
 a multipart upload or a library id; results come back as library ids and URLs, or
-inline as base64 PNGs with ``?inline=true``.
+inline as base64 PNGs with ``?inline=true``. ``?save=false`` writes and logs nothing and
+answers inline (the web UI's live previews).
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ router = APIRouter(prefix="/api", tags=["pixel"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return each image as a base64 PNG.")]
 Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
+Save = Annotated[
+    bool,
+    Query(
+        description="Write the results to outputs/ and log them in the library; false "
+        "only answers them (inline, with null ids): for live previews."
+    ),
+]
 TOOL = f"pixref {__version__}"
 
 
@@ -188,6 +196,7 @@ async def pixelize_image(
     state: State,
     inline: Inline = False,
     wait: Wait = True,
+    save: Save = True,
 ):
     """Turn a high-resolution reference into native-resolution indexed pixel art, as
     ``pixref pixelize`` does: one 1x indexed PNG per size asked (``widths``,
@@ -222,6 +231,7 @@ async def pixelize_image(
     for variant in outputs:  # every size refused now, not in the job
         target_shape(source.shape, variant)
     limit = state.settings.max_image_pixels
+    inline = inline or not save
 
     def run(ctx) -> PixelizeResult:
         image = pixel_io.decode_image(source.data, name=source.name, max_pixels=limit)
@@ -237,10 +247,13 @@ async def pixelize_image(
             records.append(record)
             pngs.append((pixel_io.encode_indexed_png(art, settings=record),
                          f"{source.stem}-{cols}x{rows}"))  # fmt: skip
-        ids, source_id, warnings = save_derived(
-            pngs, source=source.data, source_id=source.library_id, kind="pixelized",
-            folder="pixelized-images",
-        )  # fmt: skip
+        if save:
+            ids, source_id, warnings = save_derived(
+                pngs, source=source.data, source_id=source.library_id, kind="pixelized",
+                folder="pixelized-images",
+            )  # fmt: skip
+        else:
+            ids, source_id, warnings = [None] * len(pngs), source.library_id, []
         images = [
             _art(art, png, entry_id, record, inline=inline, preview_scale=form.preview_scale,
                  aseprite=form.aseprite)
@@ -314,6 +327,7 @@ async def snap_image(
     state: State,
     inline: Inline = False,
     wait: Wait = True,
+    save: Save = True,
 ):
     """Find the pixel grid of pseudo pixel art (AI output, an upscaled sprite) and take
     one pixel per cell, as ``pixref snap`` does; logged as ``snapped`` from its source.
@@ -323,6 +337,7 @@ async def snap_image(
     )
     palette = await chosen_palette(form)
     limit = state.settings.max_image_pixels
+    inline = inline or not save
 
     def run(ctx) -> SnapResult:
         image = pixel_io.decode_image(source.data, name=source.name, max_pixels=limit)
@@ -346,10 +361,13 @@ async def snap_image(
             png = pixel_io.encode_rgba_png(art, settings=record)
         else:
             png = pixel_io.encode_indexed_png(indexed, settings=record)
-        (entry_id,), source_id, problems = save_derived(
-            [(png, f"{source.stem}-snapped")], source=source.data,
-            source_id=source.library_id, kind="snapped", folder="snapped-images",
-        )  # fmt: skip
+        if save:
+            (entry_id,), source_id, problems = save_derived(
+                [(png, f"{source.stem}-snapped")], source=source.data,
+                source_id=source.library_id, kind="snapped", folder="snapped-images",
+            )  # fmt: skip
+        else:
+            entry_id, source_id, problems = None, source.library_id, []
         preview = grid_png = None
         if form.preview_scale and indexed is not None:
             big = pixel_io.enlarge(indexed, form.preview_scale)

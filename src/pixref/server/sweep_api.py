@@ -5,7 +5,8 @@ Thin over `pixref.sweep`, as ``pixref sweep`` is: axes are the CLI's specs
 before anything is queued; the job runs `run_sweep` on the device thread with the
 server's loaded models, reports progress in sampling steps over all cells, and stops
 between steps when cancelled. A cancelled sweep keeps its finished cells and
-resumes from them.
+resumes from them. While it runs, `GET /api/sweeps/{job}` lists the cells finished so
+far; ``POST /api/sweeps/check`` plans a sweep without queueing it, for forms.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pixref.params import GenerationParams
 from pixref.server._errors import API_ERROR_RESPONSES, Conflict, NotFound
-from pixref.server._jobs import FINISHED, Cancelled, Job
+from pixref.server._jobs import FINISHED, Cancelled, Job, JobState
 from pixref.server._results import image_url
 from pixref.server._state import ServerState, get_state
 from pixref.server._uploads import LibraryId, Seed, library_entry
@@ -29,11 +30,15 @@ from pixref.sweep import (
     AXIS_LETTERS,
     Plan,
     SweepInterrupted,
+    SweepResult,
+    cells_folder,
     check_models,
     default_grid_path,
+    parse_axis,
     plan_sweep,
     run_sweep,
 )
+from pixref.sweep._run import STATE_FILE
 
 router = APIRouter(prefix="/api/sweeps", tags=["sweeps"], responses=API_ERROR_RESPONSES)
 State = Annotated[ServerState, Depends(get_state)]
@@ -71,6 +76,28 @@ class SweepIn(BaseModel):
     grid_margin: int = Field(0, ge=0, le=500, description="Pixels between cells.")
 
 
+class SweepCheckIn(SweepIn):
+    """A sweep to check: `SweepIn`, its numbers and booleans taken only as typed (a
+    check answers 200 for what it refuses to plan, so what does not parse must be a 422)."""
+
+    @field_validator(
+        "from_id", "steps", "cfg_scale", "seed", "subseed", "subseed_strength", "width",
+        "height", "clip_skip", "batch_size", "grid_margin", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, str | bool):  # 4.0 is a number, as JSON Schema says
+            raise ValueError("must be a number, not text or true/false")
+        return value
+
+    @field_validator("keep_random_seeds", mode="before")
+    @classmethod
+    def _bool(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+
 @dataclass
 class SweepRun:
     """What a sweep job runs (kept as its ``params``, so it can be resumed)."""
@@ -80,6 +107,7 @@ class SweepRun:
     gap: int
     grid: Path | None = None
     resume: bool = False
+    live: SweepResultOut | None = None  # the cells finished so far, while running
 
 
 class AxisOut(BaseModel):
@@ -106,6 +134,27 @@ class SweepResultOut(BaseModel):
     warnings: list[str] = []
 
 
+class AxisCheck(BaseModel):
+    axis: str = Field(description="X, Y or Z.")
+    spec: str = Field(description="The axis as asked.")
+    name: str | None = Field(description="Its label (`CFG Scale`) when it parses.")
+    values: list[Any] | None = Field(description="Its values when it parses (-1 seeds kept).")
+    error: str | None = Field(description="Why this axis is refused, in one line.")
+
+
+class SweepCheckOut(BaseModel):
+    ok: bool = Field(description="`POST /api/sweeps` would queue this sweep.")
+    axes: list[AxisCheck]
+    shape: tuple[int, int, int] | None = Field(description="Columns, rows, grids.")
+    cells: int | None
+    steps: int | None = Field(description="Sampling steps over all cells.")
+    error: str | None = Field(description="A problem not of one axis, in one line.")
+    field: str | None = Field(
+        description="The request field `error` comes from (`sampler_name`, `model`, "
+        "`from_id`, ...); none for the sweep as a whole."
+    )
+
+
 class SweepOut(BaseModel):
     job: dict[str, Any] = Field(description="The job's summary (state, progress, steps).")
     axes: list[AxisOut]
@@ -113,7 +162,9 @@ class SweepOut(BaseModel):
     cells: int
     steps: int = Field(description="Sampling steps over all cells.")
     result: SweepResultOut | None = Field(
-        None, description="When done or cancelled: what was made."
+        None,
+        description="When done or cancelled: what was made; while running, the cells "
+        "finished so far (no grid yet).",
     )
 
 
@@ -140,6 +191,67 @@ def _params(body: SweepIn, state: ServerState) -> GenerationParams:
     return params
 
 
+def _check(body: SweepIn, state: ServerState) -> SweepCheckOut:
+    """Plan ``body`` as `start_sweep` would and say what is wrong next to its cause."""
+    from pixref.engine.models import find_checkpoint, find_vae
+    from pixref.infotext import canonical_sampler, canonical_schedule
+    from pixref.params import PixrefError
+
+    models_dir = state.settings.models_dir
+    rows = [AxisCheck(axis=AXIS_LETTERS[i], spec=s, name=None, values=None, error=None)
+            for i, s in enumerate(body.axes)]  # fmt: skip
+    problem: tuple[str | None, str] | None = None  # (field, message), the first found
+    try:
+        params = _params(body, state)
+    except PixrefError as exc:
+        field = "from_id" if isinstance(exc, NotFound) and body.from_id is not None else "model"
+        problem, params = (field, str(exc)), None
+    base = params or GenerationParams(
+        prompt=body.prompt or "", negative_prompt=body.negative_prompt or ""
+    )
+    if problem is None and canonical_sampler(base.sampler) is None:
+        problem = ("sampler_name", f"unknown sampler {base.sampler!r}; see `pixref samplers`")
+    if problem is None and base.schedule_type is not None:
+        if canonical_schedule(base.schedule_type) is None:
+            message = f"unknown schedule type {base.schedule_type!r}; see `pixref samplers`"
+            problem = ("scheduler", message)
+    seen: set[str] = set()
+    finders = {"model": find_checkpoint, "vae": find_vae}
+    for row in rows:
+        try:
+            axis = parse_axis(row.spec, base, keep_random_seeds=True)
+            if axis.type.key in seen and axis.type.key != "prompt_sr":
+                raise PixrefError(f"axis `{axis.name}` is given twice; sweep it on one axis only")
+            seen.add(axis.type.key)
+            for value in axis.values if axis.type.key in finders else ():
+                finders[axis.type.key](value, models_dir=models_dir)
+        except PixrefError as exc:
+            row.error = str(exc)
+            continue
+        row.name = axis.name
+        row.values = [json.loads(json.dumps(v, default=str)) for v in axis.values]
+    out = SweepCheckOut(ok=False, axes=rows, shape=None, cells=None, steps=None, error=None,
+                        field=None)  # fmt: skip
+    if problem is not None:
+        out.field, out.error = problem
+    if problem is not None or any(row.error for row in rows):
+        return out
+    try:
+        plan = plan_sweep(params, body.axes, keep_random_seeds=True)  # e.g. too many cells
+    except PixrefError as exc:
+        out.error = str(exc)
+        return out
+    try:
+        check_models(plan, models_dir)  # the axes' checkpoints are found: the base's
+    except PixrefError as exc:
+        out.field, out.error = "model", str(exc)
+        return out
+    planned = _plan_out(plan)
+    out.ok, out.shape = True, planned["shape"]
+    out.cells, out.steps = planned["cells"], planned["steps"]
+    return out
+
+
 def _plan_out(plan: Plan) -> dict[str, Any]:
     return {
         "axes": [
@@ -160,6 +272,8 @@ def _plan_out(plan: Plan) -> dict[str, Any]:
 def _sweep_out(job: Job) -> SweepOut:
     run: SweepRun = job.params
     result = job.result if isinstance(job.result, SweepResultOut) else None
+    if result is None and job.state == JobState.running:
+        result = run.live
     return SweepOut(job=job.summary(), result=result, **_plan_out(run.plan))
 
 
@@ -194,6 +308,18 @@ def _result(job_id: str, run: SweepRun, made) -> SweepResultOut:
     )
 
 
+def _live_result(job_id: str, run: SweepRun, generated: int, skipped: int) -> SweepResultOut:
+    """The cells finished so far (each logged before `on_cells` is told of it)."""
+    folder = cells_folder(run.grid)
+    try:
+        stored = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
+    paths = {cell.name: folder / f"{cell.name}.png" for cell in run.plan.cells}
+    made = SweepResult([], paths, generated, skipped, stored.get("library_sweep"))
+    return _result(job_id, run, made).model_copy(update={"grid_url": None})
+
+
 def _job_function(state: ServerState, run: SweepRun):
     plan = run.plan
     total = max(1, sum(c.params.steps for c in plan.cells))
@@ -201,7 +327,8 @@ def _job_function(state: ServerState, run: SweepRun):
     def work(ctx) -> SweepResultOut:
         if run.grid is None:  # device jobs run one at a time: no two sweeps share a name
             run.grid = default_grid_path()
-        job, count = ctx.job, {"done": 0, "live": 0, "cells": 0}
+        job, count = ctx.job, {"done": 0, "live": 0, "cells": 0, "made": 0, "kept": 0}
+        run.live = None
         job.steps, job.images = total, len(plan.cells)
 
         def report() -> None:
@@ -216,7 +343,10 @@ def _job_function(state: ServerState, run: SweepRun):
         def on_cells(cells, made: bool) -> None:
             count["done"] += sum(c.params.steps for c in cells)
             count["live"], count["cells"] = 0, count["cells"] + len(cells)
-            report()
+            count["made"] += len(cells) if made else 0
+            count["kept"] += 0 if made else len(cells)
+            run.live = _live_result(job.id, run, count["made"], count["kept"])
+            report()  # after `live`: a client told of the progress finds the new cells
 
         ctx.progress(0.0, "loading models")
         service = state.generation
@@ -269,6 +399,16 @@ async def start_sweep(
     return await _answer(state, _submit(state, run), wait)
 
 
+@router.post("/check", summary="Check a sweep without starting it")
+def check_sweep(body: SweepCheckIn, state: State) -> SweepCheckOut:
+    """Plan the sweep as `POST /api/sweeps` does and queue nothing: the grid's shape,
+    cells and steps, or what is wrong. Problems are said next to their cause rather
+    than as an HTTP error: an axis's in its `error`, a base field's in `error` with
+    the `field` named, so a form can show each in place. Answers 200 whenever the
+    body parses."""
+    return _check(body, state)
+
+
 def _sweep_job(state: ServerState, job_id: str) -> Job:
     job = state.jobs.get(job_id)
     if job.kind != KIND:
@@ -308,7 +448,7 @@ async def resume_sweep(
     if job.state not in FINISHED:
         raise Conflict(f"sweep {job_id} is {job.state}; cancel it before resuming")
     old: SweepRun = job.params
-    run = replace(old, resume=old.grid is not None)
+    run = replace(old, resume=old.grid is not None, live=None)
     return await _answer(state, _submit(state, run), wait)
 
 

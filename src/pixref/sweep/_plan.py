@@ -2,8 +2,9 @@
 
 Cells are addressed ``(x, y, z)`` by value index. They are generated with the
 costliest axis outermost (A1111's ``cost``: checkpoint, then VAE), seeds innermost,
-so models load once per value and cells that differ only by consecutive seeds
-sit next to each other and can share one engine batch.
+so models load once per value. Cells that differ only by seed, variation seed and
+CFG scale share one engine batch (each image gets its own values, see
+`engine.ImageOverrides`).
 """
 
 from __future__ import annotations
@@ -82,33 +83,39 @@ class Plan:
         return ordered
 
     def batches(self, batch_size: int, cells: Sequence[Cell] | None = None) -> list[list[Cell]]:
-        """Runs of cells (in generation order) that one engine call can make together.
+        """Groups of cells that one engine call can make together, up to ``batch_size``.
 
-        The engine makes image ``i`` of a batch with ``seed + i`` (variation seed
-        ``+ i`` when a variation strength is set), so cells that are equal but for
-        consecutive seeds share a batch, up to ``batch_size``.
+        Cells whose params are equal but for seed, variation seed and CFG scale
+        (any values) share a batch; the engine gives each image its own
+        (`engine.ImageOverrides`). Groups come in the order their first cell has
+        in ``cells`` (default: generation order), so the costliest axis stays
+        outermost and each model still loads once; within a group cells keep
+        their order.
         """
         if batch_size < 1:
             raise SweepError(f"`--batch-size` must be at least 1, got {batch_size}")
-        groups: list[list[Cell]] = []
+        groups: list[tuple[GenerationParams, list[Cell]]] = []
         for cell in self.order() if cells is None else cells:
-            last = groups[-1] if groups else None
-            if last and len(last) < batch_size and _follows(last[0].params, cell.params, len(last)):
-                last.append(cell)
+            key = batch_key(cell.params)
+            group = next((g for k, g in groups if k == key), None)
+            if group is None:
+                groups.append((key, [cell]))
             else:
-                groups.append([cell])
-        return groups
+                group.append(cell)
+        return [
+            group[start : start + batch_size]
+            for _, group in groups
+            for start in range(0, len(group), batch_size)
+        ]
 
 
-def _follows(first: GenerationParams, p: GenerationParams, offset: int) -> bool:
-    varying = first.variation_strength not in (None, 0)
-    if varying:
-        if first.variation_seed is None or p.variation_seed != first.variation_seed + offset:
-            return False
-        return p.replace(variation_seed=first.variation_seed) == first
-    if p.seed != first.seed + offset or first.seed < 0:
-        return False
-    return p.replace(seed=first.seed, variation_seed=first.variation_seed) == first
+#: What may differ between the images of one engine batch (`engine.ImageOverrides`).
+PER_IMAGE_FIELDS = ("seed", "variation_seed", "cfg_scale")
+
+
+def batch_key(params: GenerationParams) -> GenerationParams:
+    """``params`` with the per-image fields blanked: cells with equal keys batch together."""
+    return params.replace(seed=0, variation_seed=None, cfg_scale=0)
 
 
 def _jsonable(value: Value) -> Value:

@@ -171,6 +171,14 @@ def run_sweep(
                 embeddings=cache.embeddings(models),
                 refiner=cache.refiner(first),
                 controlnets=units,
+                per_image=[
+                    engine.ImageOverrides(
+                        seed=c.params.seed,
+                        variation_seed=c.params.variation_seed,
+                        cfg_scale=c.params.cfg_scale,
+                    )
+                    for c in batch
+                ],
             )
         except engine.Interrupted:
             # One engine call per batch: the batch stopped part-way made no image.
