@@ -1,5 +1,6 @@
 """/api/sweeps for a form: `POST /api/sweeps/check` plans without queueing and says each
-problem next to its cause; a running sweep lists the cells finished so far."""
+problem next to its cause; a running sweep lists the cells finished so far and its base
+parameters."""
 
 import threading
 
@@ -102,6 +103,8 @@ def test_a_running_sweep_lists_the_cells_finished_so_far(sd_client, monkeypatch)
     running = sd_client.get(f"/api/sweeps/{job_id}").json()
     proceed.set()
     assert running["job"]["state"] == "running" and running["job"]["image"] == 1
+    assert running["base"]["prompt"] == "a fox" and running["base"]["steps"] == 2
+    assert running["base"]["seed"] >= 0  # -1 fixed once for the sweep
     live = running["result"]
     assert live["grid_url"] is None and live["generated"] == 1
     [cell] = live["cells"]

@@ -26,6 +26,8 @@ def axis(page, letter, name, values):
 
 
 def test_a_2x2_sweep_fills_in_with_labels_and_logs_every_cell(page):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
     open_sweep(page)
     base(page)
     axis(page, "x", "seed", "1,2")
@@ -40,6 +42,7 @@ def test_a_2x2_sweep_fills_in_with_labels_and_logs_every_cell(page):
     )
     page.wait_for_selector("#sweep-status[data-state='done']")
     assert re.search(r"#/sweep/job-\d+$", page.url)
+    assert any(url.endswith("/api/jobs/events") for url in requests)  # followed by SSE
     assert "4 of 4 cells" in page.inner_text("#sweep-status")
     grid = page.locator("#sweep-grid table")
     assert grid.locator("thead th.axis-name").all_inner_texts() == ["X: Seed", "Y: CFG Scale"]
@@ -123,6 +126,15 @@ def test_cancel_stops_a_running_sweep_and_keeps_its_cells(page):
     entry_id = int(page.get_attribute("#sweep-grid td a", "href").rsplit("/", 1)[1])
     with open_library() as lib:
         assert len(lib.sweep(lib.sweep_of(entry_id)["id"])["cells"]) == made
+    # the page shows a sweep the server knows again, with its axes and base parameters
+    page.click("#nav a[data-page=generate]")
+    page.wait_for_selector("#generate")
+    page.goto(page.base_url + f"/#/sweep/{job['id']}")
+    page.wait_for_selector("#sweep-status[data-state='cancelled']")
+    assert page.locator("#sweep-grid td img").count() == made
+    assert page.input_value("#axis-x-values") == ",".join(map(str, range(1, 21)))  # as used
+    assert (page.input_value("#axis-y-name"), page.input_value("#axis-y-values")) == ("cfg", "3,7")
+    assert (page.input_value("#steps"), page.input_value("#width")) == ("3", "64")
 
 
 def test_starting_from_a_library_entry_takes_its_parameters(page):
@@ -158,3 +170,16 @@ def test_every_listed_axis_name_is_one_the_server_knows(page):
         if name in ("Denoising", "ControlNet weight"):
             continue  # need hires fix / a ControlNet unit in the base parameters
         axis_type(name, base)
+
+
+def test_without_event_source_the_grid_fills_in_by_polling(page):
+    page.add_init_script("delete window.EventSource")
+    open_sweep(page)
+    base(page)
+    axis(page, "x", "cfg", "3,7")
+    page.click("#sweep-start")
+    page.wait_for_function(
+        "document.querySelectorAll('#sweep-grid td img').length === 2", timeout=120_000
+    )
+    page.wait_for_selector("#sweep-status[data-state='done']")
+    assert page.locator("#sweep-grid th.value").all_inner_texts()[:2] == ["3", "7"]

@@ -161,6 +161,10 @@ class SweepOut(BaseModel):
     shape: tuple[int, int, int] = Field(description="Columns, rows, grids.")
     cells: int
     steps: int = Field(description="Sampling steps over all cells.")
+    base: dict[str, Any] = Field(
+        description="The base parameters as used, a -1 seed fixed (pixref's storage format: "
+        "fields left at their default are left out)."
+    )
     result: SweepResultOut | None = Field(
         None,
         description="When done or cancelled: what was made; while running, the cells "
@@ -274,7 +278,8 @@ def _sweep_out(job: Job) -> SweepOut:
     result = job.result if isinstance(job.result, SweepResultOut) else None
     if result is None and job.state == JobState.running:
         result = run.live
-    return SweepOut(job=job.summary(), result=result, **_plan_out(run.plan))
+    base = run.plan.base.to_dict()
+    return SweepOut(job=job.summary(), base=base, result=result, **_plan_out(run.plan))
 
 
 def _result(job_id: str, run: SweepRun, made) -> SweepResultOut:

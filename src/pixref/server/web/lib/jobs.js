@@ -3,6 +3,9 @@
 // eta, step/steps, image/images, message, error.
 
 export const FINISHED = ["done", "failed", "cancelled"];
+// EventSource's readyState values, usable where the browser has no EventSource.
+const OPEN = 1;
+const CLOSED = 2;
 
 // One shared EventSource for the page, fanned out to every follower.
 const followers = new Set();
@@ -27,7 +30,7 @@ function openSource() {
   // Connected (or reconnected): events sent while away are lost, so ask once.
   source.addEventListener("open", () => { for (const f of followers) f.catchUp(); });
   source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED) closeSource();
+    if (source.readyState === CLOSED) closeSource();
     for (const f of followers) f.fallBack();
   });
   return source;
@@ -60,7 +63,7 @@ export function followJob(jobId, { onUpdate, poll, interval = 1000 }) {
     fallBack() {
       if (timer || stopped) return;
       timer = setInterval(() => {
-        if (source?.readyState === EventSource.OPEN) {
+        if (source?.readyState === OPEN) {
           clearInterval(timer); // the stream is back
           timer = null;
         }
@@ -76,7 +79,7 @@ export function followJob(jobId, { onUpdate, poll, interval = 1000 }) {
   }
   followers.add(follower);
   if (openSource()) {
-    if (source.readyState === EventSource.OPEN) follower.catchUp();
+    if (source.readyState === OPEN) follower.catchUp();
   } else {
     follower.fallBack();
     follower.catchUp();

@@ -25,8 +25,9 @@ export function setOptions(select, items, { keep = true } = {}) {
 // Choose `value` in `select`, adding it (marked) when the server does not list it.
 export function choose(select, value, note = "not installed?") {
   if (value === null || value === undefined || value === "") return;
+  const stem = String(value).split(/[\\/]/).pop().replace(/\.(safetensors|ckpt|pt|bin|pth)$/i, "");
   const match = [...select.options].find((o) => o.value === value)
-    ?? [...select.options].find((o) => o.dataset.name === value);
+    ?? [...select.options].find((o) => o.dataset.name === value || o.dataset.name === stem);
   if (match) {
     select.value = match.value;
     return;
@@ -71,7 +72,7 @@ export function baseFields(idPrefix = "") {
 // Fill the selects from the server's lists; an empty models list is said in `slot`.
 export function fillLists(f, { models, samplers, schedulers }) {
   setOptions(f.model, models.map((m) => [m.title, m.model_name]));
-  for (const [option, m] of [...f.model.options].map((o, i) => [o, models[i]])) option.dataset.name = m.model_name;
+  [...f.model.options].forEach((option, i) => { option.dataset.name = models[i].model_name; });
   setOptions(f.sampler, samplers.map((s) => [s.name]));
   if (samplers.some((s) => s.name === "DPM++ 2M")) f.sampler.value = "DPM++ 2M";
   setOptions(f.scheduler, schedulers.map((s) => [s.label]));

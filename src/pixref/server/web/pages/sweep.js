@@ -32,7 +32,7 @@ let view = null; // the mounted page's state, for unmount
 function hintFor(name) {
   const key = name.trim().toLowerCase();
   if (key.startsWith("weight:") || key.startsWith("lora weight")) return weightHint;
-  return HINTS[key] ?? "values: 1,2,3 · 1-5 · 1-5 (+2) · 7-9 [3]";
+  return HINTS[key] ?? "1,2,3 · 1-5 · 1-5 (+2) · 7-9 [3]";
 }
 
 function axisRow(letter) {
@@ -271,6 +271,7 @@ async function validate(v) {
   }
   v.shape.textContent = formatShape(out);
   if (!v.job || FINISHED.includes(v.lastState())) {
+    if (v.job) history.replaceState(null, "", "#/sweep");
     v.job = null;
     v.heading.textContent = "Preview";
     v.status.textContent = "";
@@ -347,6 +348,9 @@ async function reopen(v, jobId) {
     if (jobId) showError(v.jobError, `the server no longer knows sweep ${jobId}`);
     return;
   }
+  applyParams(v.f, sweep.base);
+  v.fromId = null;
+  v.fromNote.replaceChildren();
   sweep.axes.forEach((axis, i) => {
     const [name, values] = [axis.spec.slice(0, axis.spec.indexOf("=")), axis.spec.slice(axis.spec.indexOf("=") + 1)];
     v.axes[i].name.value = name;
@@ -432,9 +436,9 @@ export async function mount(root, { args, query }) {
   } catch (err) {
     showError(v.formError, err);
   }
-  if (query.get("image")) await startFrom(v, query.get("image"));
   try {
-    await reopen(v, args[0]);
+    if (query.get("image") && !args[0]) await startFrom(v, query.get("image"));
+    else await reopen(v, args[0]);
   } catch (err) {
     showError(v.jobError, err);
   }
