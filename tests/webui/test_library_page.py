@@ -208,17 +208,12 @@ def test_similar_groups_by_the_one_parameter_that_differs(page):
 def test_send_to_pixelize_and_img2img(page):
     with open_library() as lib:
         entry_id = add(lib, 1)
-    # The Pixelize page is another branch's work: a stand-in module answers its route.
-    stand_in = "export function mount(root) { root.textContent = 'pixelize stand-in'; }"
-    page.route(
-        "**/ui/pages/pixelize.js",
-        lambda route: route.fulfill(content_type="text/javascript", body=stand_in),
-    )
     open_page(page, f"#/library/{entry_id}", thumbs=1)
     page.click(".send button:text-is('pixelize')")
     page.wait_for_function("location.hash.startsWith('#/pixelize')")
     assert page.evaluate("location.hash") == f"#/pixelize?image={entry_id}"
-    page.wait_for_selector("text=pixelize stand-in")
+    page.wait_for_selector("#nav a.active[data-page='pixelize']")
+    page.wait_for_selector("#widths")  # the Pixelize page itself, not Generate
     page.goto(page.base_url + f"/#/library/{entry_id}")
     page.click(".send button:text-is('img2img')")
     page.wait_for_function("location.hash.startsWith('#/generate')")

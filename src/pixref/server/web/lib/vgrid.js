@@ -12,6 +12,7 @@
 // see other keys and clicks first (return true when handled).
 
 const OVERSCAN_ROWS = 2;
+const MAX_PAGES = 40; // pages kept in memory; the farthest from the view go first
 const FETCH_DELAY_MS = 40; // while the scrollbar is dragged far, fetch where it stops
 
 export class VirtualGrid {
@@ -100,6 +101,7 @@ export class VirtualGrid {
 
   loadPages(firstPage, lastPage) {
     const generation = this.generation;
+    this.evict(firstPage, lastPage);
     for (let n = firstPage; n <= lastPage; n += 1) {
       if (this.pages.has(n)) continue;
       const pending = this.fetchPage(n * this.pageSize, this.pageSize).then(({ total, items }) => {
@@ -117,6 +119,16 @@ export class VirtualGrid {
       });
       this.pages.set(n, pending);
     }
+  }
+
+  // Scrolling through 100k entries would otherwise keep every page it saw.
+  evict(firstPage, lastPage) {
+    if (this.pages.size < MAX_PAGES) return;
+    const far = [...this.pages.keys()]
+      .filter((n) => Array.isArray(this.pages.get(n)) && (n < firstPage || n > lastPage))
+      .sort((a, b) => Math.min(Math.abs(b - firstPage), Math.abs(b - lastPage))
+        - Math.min(Math.abs(a - firstPage), Math.abs(a - lastPage)));
+    for (const n of far.slice(0, this.pages.size - MAX_PAGES + (lastPage - firstPage + 1))) this.pages.delete(n);
   }
 
   // ------------------------------------------------------------------ layout

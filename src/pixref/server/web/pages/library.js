@@ -68,7 +68,7 @@ const hasParams = (item) => item.sampler !== null || item.steps !== null || item
 const plural = (n, one, many) => `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
 
 // A small thumbnail that opens its entry (lineage, similar, diff).
-function entryLink(id, caption, { src, size = 64, title } = {}) {
+function entryLink(id, caption, { src, size = 64, title, lazy = false } = {}) {
   return el("a", {
     href: `#/library/${id}`, class: "entry-link", title: title ?? `#${id}`, dataset: { id },
     onclick: (event) => {
@@ -76,7 +76,7 @@ function entryLink(id, caption, { src, size = 64, title } = {}) {
       event.preventDefault();
       openDetail(id);
     },
-  }, el("img", { src: src ?? thumbUrl(id, size), alt: `#${id}`, loading: "lazy", style: `max-width:${size}px;max-height:${size}px` }),
+  }, el("img", { src: src ?? thumbUrl(id, size), alt: `#${id}`, loading: lazy ? "lazy" : null, style: `max-width:${size}px;max-height:${size}px` }),
   el("span", {}, caption));
 }
 
@@ -187,6 +187,7 @@ function syncHash() {
 }
 
 async function applyFilters() {
+  if (!S) return; // a debounced call after the page was left
   const c = S.controls;
   const { params, error, input } = readFilters(c);
   showError(S.filterError, error);
@@ -197,16 +198,18 @@ async function applyFilters() {
   }
   S.params = params;
   syncHash();
+  const page = S;
   try {
-    await S.grid.reload();
-    showError(S.filterError, null);
+    await page.grid.reload();
+    showError(page.filterError, null);
   } catch (err) {
-    showError(S.filterError, err);
+    showError(page.filterError, err);
   }
-  updateCount();
+  if (S === page) updateCount();
 }
 
 function updateCount() {
+  if (!S) return;
   const total = S.grid.total;
   S.count.textContent = S.params.get("trash") ? plural(total, "entry in the trash", "entries in the trash")
     : plural(total, "entry", "entries");
@@ -457,6 +460,7 @@ async function openDetail(ref) {
     renderDetail(entry);
   } catch (err) {
     if (!S || token !== S.sideToken) return;
+    S.side.querySelector(".side-head .muted").textContent = "";
     S.side.append(el("div", { class: "error", id: "lib-detail-error", role: "alert" }, err.message));
   }
   requestAnimationFrame(() => {
@@ -585,13 +589,24 @@ function infotextSection(e) {
     el("div", { class: "infotext", id: "lib-infotext" }, text || "(none)"), slot);
 }
 
+// How a link reads from the child's side ("img2img of #3") and from the parent's ("#9 img2img").
+const AS_CHILD = {
+  img2img: "img2img of", inpaint: "inpainted from", variation_of: "variation of", refiner_pair: "refiner pair of",
+  mockup_layer: "mockup with", pixelized_from: "pixelized from", snapped_from: "snapped from",
+};
+const AS_PARENT = {
+  img2img: "img2img", inpaint: "inpainted", variation_of: "variation", refiner_pair: "refiner pair",
+  mockup_layer: "in mockup", pixelized_from: "pixelized", snapped_from: "snapped",
+};
+
 function lineageSection(e) {
   const parts = [];
-  for (const link of e.parents) parts.push(entryLink(link.id, `${link.relation.replaceAll("_", " ")} of #${link.id}`));
-  for (const link of e.children) parts.push(entryLink(link.id, `#${link.id}: ${link.relation.replaceAll("_", " ")}`));
+  const words = (table, relation) => table[relation] ?? relation.replaceAll("_", " ");
+  for (const link of e.parents) parts.push(entryLink(link.id, `${words(AS_CHILD, link.relation)} #${link.id}`));
+  for (const link of e.children) parts.push(entryLink(link.id, `#${link.id} ${words(AS_PARENT, link.relation)}`));
   const filterBy = (name, value) => {
-    for (const input of Object.values(S.controls.more)) input.value = "";
-    S.controls.more[name].value = String(value);
+    writeFilters(S.controls, new URLSearchParams([[name, String(value)]]));
+    S.controls.moreBox.classList.remove("hidden");
     applyFilters();
   };
   const extras = [];
@@ -621,7 +636,7 @@ function similarSection(e) {
       out.replaceChildren(...(groups.length ? groups.map((g) => el("div", { class: "similar-group", dataset: { parameter: g.parameter } },
         el("h4", {}, label(g.parameter), el("span", { class: "muted" }, ` — this one: ${formatValue(g.base_value)}`)),
         el("div", { class: "strip" }, g.entries.map(({ value, entry }) =>
-          entryLink(entry.id, formatValue(value), { src: thumbFor(entry, 64), title: `#${entry.id}: ${label(g.parameter)} ${formatValue(value)}` })))))
+          entryLink(entry.id, formatValue(value), { src: thumbFor(entry, 64), title: `#${entry.id}: ${label(g.parameter)} ${formatValue(value)}`, lazy: true })))))
         : [el("p", { class: "muted" }, `Nothing in the library differs from #${e.id} in exactly one parameter.`)]));
     } catch (err) {
       showError(slot, err);
@@ -643,8 +658,7 @@ function trashRow(e) {
       S.marks.delete(e.id);
       updateSelectionBar();
       closeSide();
-      await S.grid.reload({ keepScroll: true });
-      updateCount();
+      await S?.grid.reload({ keepScroll: true });
     } catch (err) { showError(slot, err); }
   };
   const button = e.in_trash
@@ -727,9 +741,16 @@ export async function mount(root, { args, query }) {
     writeFilters(c, new URLSearchParams());
     applyFilters();
   } }, "clear");
+  const refresh = el("button", { type: "button", class: "icon", id: "lib-refresh", title: "Reload the list (new generations)",
+    "aria-label": "Reload the list", onclick: async () => {
+      try {
+        await S.grid.reload({ keepScroll: true });
+        showError(S.filterError, null);
+      } catch (err) { showError(S.filterError, err); }
+    } }, "↻");
   const toolbar = el("form", { class: "toolbar panel", role: "search", onsubmit: (e) => { e.preventDefault(); applyFilters(); } },
     el("div", { class: "row tight" }, c.q, c.rating, el("label", { class: "inline" }, c.keep, "kept"),
-      el("label", { class: "inline" }, c.trash, "trash"), c.order, c.moreButton, clear, c.tile, S.count),
+      el("label", { class: "inline" }, c.trash, "trash"), c.order, c.moreButton, clear, c.tile, S.count, refresh),
     c.moreBox, S.filterError);
   const later = debounce(applyFilters, 250);
   c.q.addEventListener("input", later);
