@@ -15,17 +15,24 @@ function parseHash() {
   return { page, args: rest.filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(search) };
 }
 
+let routes = 0; // counts route() calls, so a slow page load never mounts over a newer one
+
 async function route() {
+  const mine = ++routes;
   const { page, args, query } = parseHash();
   for (const link of document.querySelectorAll("#nav a")) {
     link.classList.toggle("active", link.dataset.page === page);
     link.toggleAttribute("aria-current", link.dataset.page === page);
   }
   if (current?.unmount) current.unmount();
+  current = null;
   root.replaceChildren();
+  root.className = "";
   try {
-    current = await import(`./pages/${page}.js`);
-    await current.mount(root, { args, query });
+    const module = await import(`./pages/${page}.js`);
+    if (mine !== routes) return; // the address changed again while this page loaded
+    current = module;
+    await module.mount(root, { args, query });
   } catch (err) {
     console.warn(err);
     toast(`could not open ${page}: ${err.message}`, { error: true });
