@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -79,6 +80,10 @@ class JobAccepted(BaseModel):
 def accepted(job: Job) -> JSONResponse:
     body = JobAccepted(job=job.summary(), result_url=f"/api/jobs/{job.id}/result")
     return JSONResponse(body.model_dump(), status_code=202)
+
+
+#: The ``?wait=`` switch of routes that run a job (`run_job`).
+Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
 
 
 async def run_job(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from pixref.server._generation import GenerationService
 from pixref.server._jobs import JobQueue
@@ -26,3 +27,7 @@ class ServerState:
 def get_state(request: Request) -> ServerState:
     """FastAPI dependency: the running server's `ServerState`."""
     return request.app.state.pixref
+
+
+#: A route parameter that receives the running server's `ServerState`.
+State = Annotated[ServerState, Depends(get_state)]

@@ -16,16 +16,15 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from pixref.library import Entry
 from pixref.server._errors import API_ERROR_RESPONSES, NotFound
 from pixref.server._library_models import DEFAULT_THUMBNAIL, MAX_ID, ThumbnailSize, image_version
-from pixref.server._state import ServerState, get_state
+from pixref.server._state import ServerState, State
 
 router = APIRouter(prefix="/api/images", tags=["images"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="A library entry id.")]
 Version = Annotated[
     str | None,

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
 from pixref.server._errors import API_ERROR_RESPONSES, NotFound
 from pixref.server._jobs import JobState
 from pixref.server._results import job_result as outcome
-from pixref.server._state import ServerState, get_state
+from pixref.server._state import State
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
 #: Seconds between keep-alive comments on an idle event stream.
 KEEPALIVE = 15.0
 

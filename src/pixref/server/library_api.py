@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
@@ -63,10 +63,9 @@ from pixref.server._library_models import (
     TagsBody,
     TreeResponse,
 )
-from pixref.server._state import ServerState, get_state
+from pixref.server._state import State
 
 router = APIRouter(prefix="/api/library", tags=["library"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="A library entry id.")]
 OtherId = Annotated[int, Query(ge=1, le=MAX_ID, description="A library entry id."), Digits]
 #: Most entries one page of a list or search returns.

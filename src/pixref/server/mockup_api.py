@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 from PIL import Image
 from pydantic import BaseModel
@@ -53,14 +53,12 @@ from pixref.server._mockup_models import (
     SourceIn,
     StoredFile,
 )
-from pixref.server._results import JobAccepted, new_output, run_job, stored_image
-from pixref.server._state import ServerState, get_state
+from pixref.server._results import JobAccepted, Wait, new_output, run_job, stored_image
+from pixref.server._state import State
 from pixref.server._uploads import UploadError, check_library_id, probe_image, read_upload
 
 router = APIRouter(prefix="/api/mockups", tags=["mockup"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return the render as a base64 PNG.")]
-Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
 MEDIA = {"psd": "image/vnd.adobe.photoshop", "ora": "image/openraster"}
 FILE_MEDIA = {
     ".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Form
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,13 +31,11 @@ from pixref.server._pixel_forms import (
     chosen_palette,
     palette_out,
 )
-from pixref.server._results import JobAccepted, run_job, slug
-from pixref.server._state import ServerState, get_state
+from pixref.server._results import JobAccepted, Wait, run_job, slug
+from pixref.server._state import State
 from pixref.server._uploads import source_image
 
 router = APIRouter(prefix="/api", tags=["pixel"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
-Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
 
 #: The palette file formats `POST /api/palettes/convert` writes (`PALETTE_FORMATS`).
 PaletteFormat = Literal["gpl", "pal", "hex", "act", "ase", "txt", "png"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Form, Query
 from pydantic import BaseModel, Field, field_validator
 
 from pixref import __version__
@@ -45,18 +45,17 @@ from pixref.server._results import (
     ImageData,
     JobAccepted,
     StoredImage,
+    Wait,
     b64,
     image_url,
     run_job,
     save_derived,
 )
-from pixref.server._state import ServerState, get_state
+from pixref.server._state import State
 from pixref.server._uploads import source_image
 
 router = APIRouter(prefix="/api", tags=["pixel"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
 Inline = Annotated[bool, Query(description="Also return each image as a base64 PNG.")]
-Wait = Annotated[bool, Query(description="Wait for the job; false answers 202 with the job.")]
 Save = Annotated[
     bool,
     Query(

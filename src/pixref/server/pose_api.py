@@ -10,7 +10,7 @@ import io
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,10 +30,9 @@ from pixref.pose import (
 )
 from pixref.server._errors import API_ERROR_RESPONSES
 from pixref.server._results import run_job
-from pixref.server._state import ServerState, get_state
+from pixref.server._state import State
 
 router = APIRouter(prefix="/api/pose", tags=["pose"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
 
 
 class Strict(BaseModel):

@@ -45,7 +45,7 @@ from pixref.server._sdapi_schemas import (
     UpscalerItem,
 )
 from pixref.server._sdapi_scripts import SCRIPTS
-from pixref.server._state import ServerState, get_state
+from pixref.server._state import ServerState, State
 
 router = APIRouter(tags=["A1111 API"])
 V1 = "/sdapi/v1"
@@ -95,7 +95,6 @@ def get_sdapi(request: Request) -> SdapiState:
     return request.app.state.sdapi
 
 
-State = Annotated[ServerState, Depends(get_state)]
 Api = Annotated[SdapiState, Depends(get_sdapi)]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,7 +24,7 @@ from pixref.params import GenerationParams
 from pixref.server._errors import API_ERROR_RESPONSES, Conflict, NotFound
 from pixref.server._jobs import FINISHED, Cancelled, Job, JobState
 from pixref.server._results import image_url
-from pixref.server._state import ServerState, get_state
+from pixref.server._state import ServerState, State
 from pixref.server._uploads import LibraryId, Seed, library_entry
 from pixref.sweep import (
     AXIS_LETTERS,
@@ -41,7 +41,6 @@ from pixref.sweep import (
 from pixref.sweep._run import STATE_FILE
 
 router = APIRouter(prefix="/api/sweeps", tags=["sweeps"], responses=API_ERROR_RESPONSES)
-State = Annotated[ServerState, Depends(get_state)]
 KIND = "sweep"
 
 
