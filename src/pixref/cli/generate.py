@@ -355,19 +355,21 @@ def _control_units(params, models, images, weights, starts, ends, modes):
 
 
 def _load_controls(engine, units, models, cache):
-    from pixref.pose import read_pose, render_pose
+    return [
+        engine.ControlInput(cache.controlnet(model, models), _control_image(path), unit)
+        for model, path, unit in units
+    ]
 
-    inputs = []
-    for model, image_path, unit in units:
-        controlnet = cache.controlnet(model, models)
-        if image_path.suffix.lower() == ".json":
-            from PIL import Image
 
-            image = Image.fromarray(render_pose(read_pose(image_path)))
-        else:
-            image = _open_image(image_path)
-        inputs.append(engine.ControlInput(controlnet, image, unit))
-    return inputs
+def _control_image(path: Path):
+    """A control image file, or an OpenPose JSON file rendered as its pose image."""
+    if path.suffix.lower() == ".json":
+        from PIL import Image
+
+        from pixref.pose import read_pose, render_pose
+
+        return Image.fromarray(render_pose(read_pose(path)))
+    return _open_image(path)
 
 
 def _with_refiner(params: GenerationParams, refiner, switch) -> GenerationParams:

@@ -37,6 +37,19 @@ KeepRandomOpt = Annotated[
 ]
 NoLogOpt = Annotated[bool, Opt("--no-log", help="Do not record the cells in the library.")]
 MarginOpt = Annotated[int, Opt("--grid-margin", help="Pixels between cells.", min=0, max=500)]
+RayOpt = Annotated[
+    str | None,
+    Opt(
+        "--ray",
+        metavar="ADDRESS",
+        help="Generate on a Ray cluster: HEAD:PORT, ray://HOST:PORT, auto (the one `ray start` "
+        "began here) or local (start one); one actor per GPU.",
+    ),
+]
+RayActorsOpt = Annotated[
+    int | None,
+    Opt("--ray-actors", help="Ray actors to start [one per GPU; 1 with --device cpu].", min=1),
+]
 
 
 def _source_sweep(source: str | None) -> dict | None:
@@ -71,6 +84,7 @@ def sweep(
     controlnet: g.ControlNetOpt = None, control_image: g.ControlImageOpt = None,
     control_weight: g.ControlWeightOpt = None, control_start: g.ControlStartOpt = None,
     control_end: g.ControlEndOpt = None, control_mode: g.ControlModeOpt = None,
+    ray: RayOpt = None, ray_actors: RayActorsOpt = None,
 ) -> None:  # fmt: skip
     """Generate an X/Y/Z grid: one image per combination of axis values, labelled.
 
@@ -81,6 +95,8 @@ def sweep(
     lora weight, "Prompt S/R", weight:TERM). Each cell is saved beside the grid
     in GRID-cells/ with its own infotext and logged in the library.
     `--from GRID.png` repeats a sweep pixref made, or an A1111 X/Y/Z grid.
+    `--ray ADDRESS` spreads the cells over a Ray cluster's GPUs; this process still
+    writes every file and library row.
     """
     from pixref.sweep import a1111_axes, default_grid_path, plan_from_definition, plan_sweep
 
@@ -129,7 +145,8 @@ def sweep(
     grid.parent.mkdir(parents=True, exist_ok=True)
     _go(plan, grid, models_dir=models_dir, device=device, quiet=quiet, units=units,
         load_options={"allow_unsafe_pickle": allow_unsafe_pickle}, batch_size=batch_size,
-        resume=resume, record=not no_log, margin=margin)  # fmt: skip
+        resume=resume, record=not no_log, margin=margin, ray=ray,
+        ray_actors=ray_actors)  # fmt: skip
 
 
 def _overlay(base, flags):
@@ -148,7 +165,7 @@ def _overlay(base, flags):
 
 
 def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_size,
-        resume, record, margin) -> None:  # fmt: skip
+        resume, record, margin, ray=None, ray_actors=None) -> None:  # fmt: skip
     from pixref import engine
     from pixref.sweep import check_models, run_sweep
 
@@ -159,14 +176,14 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
         f"sweep: {cols}x{rows}x{grids} = {total} images, {steps} sampling steps", highlight=False
     )
     check_models(plan, models_dir)  # every checkpoint/VAE found before anything loads
-    controls = []
-    if units:
-        models = engine.load_models(plan.base.model, models_dir=models_dir, device=device,
-                                    **load_options)  # fmt: skip
-        controls = g._load_controls(engine, units, models, models_dir, device)
+    controls = [
+        engine.ControlRequest(model, g._control_image(path), unit) for model, path, unit in units
+    ]
+    backend = start_backend(ray, ray_actors, models_dir, device, load_options)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, console=err_console, transient=True, disable=quiet) as progress:
+    progress = Progress(*columns, console=err_console, transient=True, disable=quiet)
+    with backend, progress:
         cells = progress.add_task("sweep cells", total=total)
         image_steps = progress.add_task("steps", total=steps)
 
@@ -179,7 +196,7 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
             result = run_sweep(
                 plan, grid, models_dir=models_dir, device=device, load_options=load_options,
                 controls=controls, batch_size=batch_size, resume=resume, record=record,
-                on_cells=on_cells,
+                on_cells=on_cells, backend=backend,
                 on_step=lambda event: progress.advance(image_steps), gap=margin,
             )  # fmt: skip
         except KeyboardInterrupt:
@@ -190,7 +207,7 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
                 highlight=False,
             )
             raise typer.Exit(130) from None
-    for warning in result.warnings:
+    for warning in [*result.warnings, *getattr(backend, "notices", ())]:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if result.skipped:
         err_console.print(f"resumed: kept {result.skipped} finished cells", highlight=False)
@@ -203,6 +220,26 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
         )
     for path in result.grids:
         console.print(str(path), markup=False)
+
+
+def start_backend(ray, ray_actors, models_dir, device, load_options):
+    """The backend generating for a command: this process, or Ray actors with ``--ray``."""
+    from pixref import engine
+
+    if ray is None:
+        if ray_actors is not None:
+            raise typer.BadParameter("--ray-actors needs --ray ADDRESS")
+        return engine.LocalBackend(models_dir, device, load_options)
+    from pixref.dist import RayBackend
+
+    err_console.print(f"joining the Ray cluster ({ray}) ...", highlight=False)
+    backend = RayBackend.start(ray, device=device, actors=ray_actors, models_dir=models_dir,
+                               load_options=load_options)  # fmt: skip
+    nodes = {a["node"] for a in backend.describe()}
+    err_console.print(
+        f"generating on {backend.capacity} Ray actor(s) on {len(nodes)} node(s)", highlight=False
+    )
+    return backend
 
 
 def register(app: typer.Typer) -> None:

@@ -7,29 +7,43 @@ Importing this package is cheap; torch loads when a torch-side name is first use
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pixref.engine._backend import (
+        Backend,
+        ControlRequest,
+        EngineCall,
+        Finished,
+        LocalBackend,
+        run_call,
+    )
     from pixref.engine._cache import ModelCache
     from pixref.engine._controlnet import ControlInput, ControlNetError
     from pixref.engine._embeddings import Embedding, load_embeddings
-    from pixref.engine._generate import (
+    from pixref.engine._generate import generate
+    from pixref.engine._hires import LATENT_UPSCALERS, PIXEL_UPSCALERS
+    from pixref.engine._images import resize_image
+    from pixref.engine._load import load_models
+    from pixref.engine._lora import Lora, resolve_loras
+    from pixref.engine._types import (
         GenerationError,
         ImageOverrides,
         Interrupted,
         Result,
         StepEvent,
-        generate,
     )
-    from pixref.engine._hires import LATENT_UPSCALERS, PIXEL_UPSCALERS
-    from pixref.engine._images import resize_image
-    from pixref.engine._load import load_models
-    from pixref.engine._lora import Lora, resolve_loras
 
 _LAZY = {
+    "Backend": "pixref.engine._backend",
+    "ControlRequest": "pixref.engine._backend",
+    "EngineCall": "pixref.engine._backend",
+    "Finished": "pixref.engine._backend",
+    "LocalBackend": "pixref.engine._backend",
+    "run_call": "pixref.engine._backend",
     "ModelCache": "pixref.engine._cache",
-    "GenerationError": "pixref.engine._generate",
-    "ImageOverrides": "pixref.engine._generate",
-    "Interrupted": "pixref.engine._generate",
-    "Result": "pixref.engine._generate",
-    "StepEvent": "pixref.engine._generate",
+    "GenerationError": "pixref.engine._types",
+    "ImageOverrides": "pixref.engine._types",
+    "Interrupted": "pixref.engine._types",
+    "Result": "pixref.engine._types",
+    "StepEvent": "pixref.engine._types",
     "generate": "pixref.engine._generate",
     "load_models": "pixref.engine._load",
     "LATENT_UPSCALERS": "pixref.engine._hires",
@@ -44,6 +58,12 @@ _LAZY = {
 }
 
 __all__ = [
+    "Backend",
+    "ControlRequest",
+    "EngineCall",
+    "Finished",
+    "LocalBackend",
+    "run_call",
     "LATENT_UPSCALERS",
     "PIXEL_UPSCALERS",
     "resize_image",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from typing import Any
 
 from pixref.params import GenerationParams
@@ -41,6 +42,8 @@ class ModelCache:
         self._refiners: dict[str, Any] = {}
         self._controlnets: dict[str, Any] = {}
         self._lock = threading.Lock()
+        #: How many times each checkpoint was loaded (by name), to see model affinity.
+        self.loads: Counter[str] = Counter()
 
     def checkpoint(self, p: GenerationParams, model: str | None = None):
         """The models for ``p.model`` (or ``model``) with ``p.vae``, loading them if needed."""
@@ -59,6 +62,7 @@ class ModelCache:
                     name, models_dir=self.models_dir, device=self.device, **options
                 )
                 self._key = key
+                self.loads[str(name)] += 1
             return self._models
 
     def embeddings(self, models):

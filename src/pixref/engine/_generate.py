@@ -34,76 +34,25 @@ from pixref.engine._images import (
 )
 from pixref.engine._lora import Lora, check_loras, loras_applied
 from pixref.engine._refiner import Refiner
+from pixref.engine._types import (
+    GenerationError,
+    ImageOverrides,
+    Interrupted,
+    Result,
+    StepEvent,
+)
 from pixref.engine._vae import to_images as _to_images
 from pixref.engine._vae import to_latent as _to_latent
 from pixref.engine.models import configure_vae_tiling
 from pixref.engine.samplers import records_ensd
 from pixref.infotext import format_infotext
 from pixref.metadata import VERSION_TAG
-from pixref.params import GenerationParams, Inpaint, PixrefError
+from pixref.params import GenerationParams, Inpaint
 from pixref.prompt import find_embedding_names
-
-
-class GenerationError(PixrefError):
-    """Generation parameters or inputs the engine cannot use."""
-
-
-class Interrupted(PixrefError):
-    """The generation was stopped between steps; nothing was written.
-
-    ``partial`` holds the batches finished before the stop (possibly none), so a
-    caller may keep them as A1111's API returns what was made before Interrupt.
-    """
-
-    partial: Result | None = None
 
 
 class _Skipped(Exception):
     """``should_skip()`` abandoned the current batch (A1111's Skip)."""
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    """Progress of one sampling step (``step`` counts from 1 to ``total``).
-
-    ``denoised`` is the sampler's current estimate of the clean latents
-    ``(batch, C, H/8, W/8)``, for live previews; treat it as read-only.
-    """
-
-    step: int
-    total: int
-    image_index: int
-    batch_total: int
-    denoised: torch.Tensor | None = None
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one `generate` call made.
-
-    ``images[i]`` was made with ``params[i]`` (its own seed), described by
-    ``infotexts[i]``; ``warnings`` say what was adjusted (e.g. a rounded size).
-    """
-
-    images: list[Image.Image]
-    params: list[GenerationParams]
-    infotexts: list[str]
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageOverrides:
-    """One image's own seed, variation seed and CFG scale in a batch (`generate`'s ``per_image``).
-
-    Each field holds what ``GenerationParams`` would hold for a single generation of
-    that image: ``seed`` -1 and ``variation_seed`` None or -1 are random (recorded).
-    The image then equals ``generate(params.replace(seed=..., variation_seed=...,
-    cfg_scale=..., batch_size=1))``: its own noise generators, its own CFG.
-    """
-
-    seed: int
-    variation_seed: int | None
-    cfg_scale: int | float
 
 
 @dataclass

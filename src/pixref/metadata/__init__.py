@@ -8,7 +8,7 @@ the A1111 ``parameters`` chunk. Torch-free.
 from pixref.metadata._containers import MAX_TEXT_BYTES, MetadataError, decode_user_comment
 from pixref.metadata._read import ImageMetadata, read_metadata
 from pixref.metadata._stealth import read_stealth
-from pixref.metadata._write import VERSION_TAG, save_png
+from pixref.metadata._write import VERSION_TAG, encode_png, save_png
 
 __all__ = [
     "MAX_TEXT_BYTES",
@@ -18,5 +18,6 @@ __all__ = [
     "decode_user_comment",
     "read_metadata",
     "read_stealth",
+    "encode_png",
     "save_png",
 ]

@@ -111,27 +111,34 @@ def run_sweep(
     on_step: Callable[[Any], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     cache: Any = None,
+    backend: Any = None,
     gap: int = 0,
 ) -> SweepResult:
     """Generate the cells of ``plan`` not yet made, save them, log them, draw the grid.
 
     Cells go to ``<grid stem>-cells/<x..-y..-z..>.png``, each with its own
-    infotext. With ``resume``, a cell whose file exists is kept as it is.
+    infotext. With ``resume``, a cell whose file exists is kept as it is (and
+    logged, if the run that made it stopped before logging it).
     A stored sweep asked the same way (same specs and base params, before random
     seeds were fixed) is resumed with its own seeds. ``controls`` are
-    `engine.ControlInput` units; a ControlNet weight axis sets
-    their weights. ``on_cells(cells, made)`` is called after each engine call with
-    the cells it made (``made`` True), and once with the cells kept by ``resume``.
+    `engine.ControlRequest` (or loaded `engine.ControlInput`) units; a ControlNet
+    weight axis sets their weights. ``on_cells(cells, made)`` is called after each
+    engine call with the cells it made (``made`` True), and once with the cells
+    kept by ``resume``.
     ``should_stop()`` is asked between sampling steps (and batches); True ends the
     run with `SweepInterrupted`, keeping the finished cells for a later ``resume``.
-    ``cache`` is an `engine.ModelCache` to load models through (the server's, so a
-    loaded checkpoint is reused); by default a new one.
+    ``backend`` runs the engine calls (`engine.LocalBackend` by default, through
+    ``cache`` when given; a `pixref.dist.RayBackend` spreads them over a cluster);
+    this process saves and logs every cell whichever backend made it.
     """
     from pixref import engine  # torch loads only when generating
 
     check_models(plan, models_dir)
     folder = cells_folder(grid)
     folder.mkdir(parents=True, exist_ok=True)
+    if resume:  # a run killed while writing a cell leaves its temporary file
+        for stale in folder.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
     state_path = folder / STATE_FILE
     state = _load_state(state_path) if resume else None
     if state is not None and _same_request(state.get("definition", {}), plan):
@@ -143,59 +150,60 @@ def run_sweep(
 
     paths = {cell.name: folder / f"{cell.name}.png" for cell in plan.cells}
     done = {c.name for c in plan.cells if resume and _finished(paths[c.name], c.params)}
-    if done and on_cells:
-        on_cells([c for c in plan.cells if c.name in done], False)
-    todo = [c for c in plan.order() if c.name not in done]
     entries: list[int] = []
-    made = 0
-    if cache is None:
-        cache = engine.ModelCache(models_dir, device, load_options)
-    for batch in plan.batches(batch_size, todo):
-        if should_stop is not None and should_stop():
-            _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries)
-        first = batch[0].params
-        q = first.replace(batch_size=len(batch), controlnets=())
-        models = cache.checkpoint(first)
-        units = [
-            dataclasses.replace(c, unit=unit)
-            for c, unit in zip(controls, first.controlnets or [c.unit for c in controls],
-                               strict=True)
-        ]  # fmt: skip
-        try:
-            result = engine.generate(
-                q,
-                models,
-                on_step=on_step,
-                should_stop=should_stop,
-                loras=engine.resolve_loras(q.prompt, models_dir=models_dir),
-                embeddings=cache.embeddings(models),
-                refiner=cache.refiner(first),
-                controlnets=units,
-                per_image=[
-                    engine.ImageOverrides(
-                        seed=c.params.seed,
-                        variation_seed=c.params.variation_seed,
-                        cfg_scale=c.params.cfg_scale,
-                    )
-                    for c in batch
-                ],
-            )
-        except engine.Interrupted:
-            # One engine call per batch: the batch stopped part-way made no image.
-            _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries)
-        made += len(batch)
-        warnings.extend(w for w in result.warnings if w not in warnings)
-        for cell, image, q_out, text in zip(
-            batch, result.images, result.params, result.infotexts, strict=True
-        ):
-            save_png(image, paths[cell.name], infotext=text)
-            entry = _record(plan, cell, paths[cell.name], q_out, text, sweep_id, warnings)
-            if entry is not None:
-                entries.append(entry)
+    if done:
+        kept = [c for c in plan.cells if c.name in done]
+        entries += _record_unlogged(plan, kept, paths, sweep_id, warnings)
         if on_cells:
-            on_cells(batch, True)
+            on_cells(kept, False)
+    todo = [c for c in plan.order() if c.name not in done]
+    if backend is None:
+        backend = engine.LocalBackend(models_dir, device, load_options, cache=cache)
+    calls = [_engine_call(batch, controls) for batch in plan.batches(batch_size, todo)]
+    made = 0
+    try:
+        for finished in backend.run(calls, on_step=on_step, should_stop=should_stop):
+            batch = finished.call.tag
+            result = finished.result
+            made += len(batch)
+            warnings.extend(w for w in result.warnings if w not in warnings)
+            for cell, file, q_out, text in zip(
+                batch, finished.files(), result.params, result.infotexts, strict=True
+            ):
+                save_png(file, paths[cell.name], infotext=text)
+                entry = _record(plan, cell, paths[cell.name], q_out, text, sweep_id, warnings)
+                if entry is not None:
+                    entries.append(entry)
+            if on_cells:
+                on_cells(batch, True)
+    except engine.Interrupted:
+        # A batch stopped part-way made no image; the finished ones are saved.
+        _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries)
     grids = save_grids(plan, grid, paths, gap=gap)
     return SweepResult(grids, paths, len(todo), len(done), sweep_id, warnings, entries)
+
+
+def _engine_call(batch: Sequence[Cell], controls: Sequence[Any]):
+    """The engine call making ``batch``: its first cell's params, each cell's seed and CFG."""
+    from pixref import engine
+
+    first = batch[0].params
+    units = first.controlnets or [c.unit for c in controls]
+    return engine.EngineCall(
+        first.replace(batch_size=len(batch), controlnets=()),
+        controls=tuple(
+            dataclasses.replace(c, unit=unit) for c, unit in zip(controls, units, strict=True)
+        ),
+        per_image=tuple(
+            engine.ImageOverrides(
+                seed=c.params.seed,
+                variation_seed=c.params.variation_seed,
+                cfg_scale=c.params.cfg_scale,
+            )
+            for c in batch
+        ),
+        tag=list(batch),
+    )
 
 
 def _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries) -> None:
@@ -313,6 +321,31 @@ def _record(plan, cell, path, q, text, sweep_id, warnings) -> int | None:
         if message not in warnings:
             warnings.append(message)
         return None
+
+
+def _record_unlogged(plan, cells, paths, sweep_id, warnings) -> list[int]:
+    """Log the kept cells the sweep's library record lacks (a run stopped between
+    writing a cell and logging it), so a resumed sweep has each cell once."""
+    if sweep_id is None:
+        return []
+    from pixref.library import open_library
+
+    try:
+        with open_library() as lib:
+            found = lib.sweep(sweep_id)
+    except PixrefError:
+        return []
+    logged = [values for _, values in (found or {}).get("cells", [])]
+    entries = []
+    for cell in cells:
+        if plan.axis_values(cell) in logged:
+            continue
+        meta = read_metadata(paths[cell.name])
+        entry = _record(plan, cell, paths[cell.name], meta.params, meta.infotext, sweep_id,
+                        warnings)  # fmt: skip
+        if entry is not None:
+            entries.append(entry)
+    return entries
 
 
 def grid_infotext(plan: Plan, first_text: str | None) -> str:
