@@ -14,7 +14,7 @@ import itertools
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,10 @@ from pixref.engine._types import Interrupted, Result
 ACTOR_START_TIMEOUT_S = 300.0
 #: Seconds between two step-event polls of a busy actor.
 EVENT_POLL_S = 0.2
+#: Seconds to wait for busy GPUs/CPUs to come free before saying they are taken.
+FREE_RESOURCES_WAIT_S = 10.0
+#: Call timings kept for `RayBackend.timings`.
+MAX_TIMINGS = 10_000
 
 _work_ids = itertools.count(1)
 
@@ -44,11 +48,22 @@ class _Run:
     stopped: bool = False
 
 
+@dataclass(frozen=True)
+class CallTiming:
+    """One call's seconds on its actor, seconds from sending it to holding its reply,
+    and the bytes of PNG files it sent back; the difference is Ray's overhead."""
+
+    actor_s: float
+    round_trip_s: float
+    png_bytes: int
+
+
 @dataclass(eq=False)
 class _Work:
     id: int
     call: EngineCall
     run: _Run
+    sent_at: float = 0.0
 
     @property
     def key(self) -> tuple[Any, Any]:
@@ -79,6 +94,7 @@ class RayBackend:
     def __init__(self, actors: list[_Actor], *, models_dir: Path | None, owns_ray: bool):
         self.models_dir = models_dir
         self.notices: list[str] = []
+        self.timings: deque[CallTiming] = deque(maxlen=MAX_TIMINGS)
         self._actors = actors
         self._waiting: list[_Work] = []
         self._owns_ray = owns_ray
@@ -109,6 +125,7 @@ class RayBackend:
         where = connect(address)
         try:
             spec = _actor_spec(ray.cluster_resources(), device, actors, where)
+            _wait_for_resources(ray, spec)
             handles = [_actor_class(ray, spec).remote(models_dir, spec.device, load_options)
                        for _ in range(spec.count)]  # fmt: skip
             infos = _wait_ready(ray, handles, spec)
@@ -258,6 +275,7 @@ class RayBackend:
             serving = Counter(a.loaded for a in self._actors if a is not actor and a.work)
             index = affinity_pick([w.key for w in self._waiting], actor.loaded, serving)
             work = self._waiting.pop(index)
+            work.sent_at = time.perf_counter()
             actor.work[actor.handle.run.remote(work.id, work.call)] = work
             actor.loaded = work.key
 
@@ -292,6 +310,9 @@ class RayBackend:
             self._route_events(actor, value)
             return
         work = actor.work.pop(ref)
+        if isinstance(value, Reply):
+            round_trip = time.perf_counter() - work.sent_at
+            self.timings.append(CallTiming(value.seconds, round_trip, sum(map(len, value.png))))
         work.run.outbox.put((work, value))
 
     def _route_events(self, actor: _Actor, events) -> None:
@@ -354,6 +375,26 @@ def _actor_spec(resources: dict[str, float], device, actors, where) -> _ActorSpe
     if count > cpus:
         raise DistError(f"{count} CPU actors need {count} CPUs; the Ray cluster has {cpus}")
     return _ActorSpec(count, 0, max(1, cpus // count), device)
+
+
+def _wait_for_resources(ray, spec: _ActorSpec, wait_s: float = FREE_RESOURCES_WAIT_S) -> None:
+    """Raise `DistError` unless the actors' GPUs and CPUs come free within ``wait_s``
+    (actors just closed give theirs back in a moment; busy ones would make Ray wait
+    for ever)."""
+    need = {"GPU": spec.gpus * spec.count, "CPU": spec.cpus * spec.count}
+    deadline = time.monotonic() + wait_s
+    while True:
+        free = ray.available_resources()
+        short = {k: v for k, v in need.items() if v and free.get(k, 0) < v}
+        if not short:
+            return
+        if time.monotonic() > deadline:
+            name, count = next(iter(short.items()))
+            raise DistError(
+                f"{spec.count} actors need {count} free {name}s; the Ray cluster has "
+                f"{free.get(name, 0):g} free (others use the rest: see `ray status`)"
+            )
+        time.sleep(0.2)
 
 
 def _actor_class(ray, spec: _ActorSpec):
