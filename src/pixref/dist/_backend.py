@@ -1,0 +1,403 @@
+"""`RayBackend`: engine calls spread over generation actors, one per GPU.
+
+One dispatcher thread owns the actors: it hands each idle actor the waiting call
+whose checkpoint it already has loaded (`affinity_pick`), collects replies and
+step events with ``ray.wait``, and re-queues the calls of an actor that died.
+Callers (`run`, from any thread: a sweep, a batch, the server's jobs) only see
+their own results, which they save and log themselves.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from pixref.dist._actor import GenerationActor, RemoteStep, Reply
+from pixref.dist._connect import DistError, connect, import_ray
+from pixref.dist._schedule import affinity_pick
+from pixref.engine._backend import EngineCall, Finished, Flag, OnStep
+from pixref.engine._types import Interrupted, Result
+
+#: Seconds to wait for the actors to start (import torch, join the cluster).
+ACTOR_START_TIMEOUT_S = 300.0
+#: Seconds between two step-event polls of a busy actor.
+EVENT_POLL_S = 0.2
+
+_work_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class _Run:
+    """One caller's calls: replies, step events and errors arrive in ``outbox``."""
+
+    outbox: queue.Queue = field(default_factory=queue.Queue)
+    stopped: bool = False
+
+
+@dataclass(eq=False)
+class _Work:
+    id: int
+    call: EngineCall
+    run: _Run
+
+    @property
+    def key(self) -> tuple[Any, Any]:
+        """The checkpoint (and VAE) the call needs loaded."""
+        return (self.call.params.model, self.call.params.vae)
+
+
+@dataclass(eq=False)
+class _Actor:
+    handle: Any
+    info: dict[str, Any]
+    loaded: tuple[Any, Any] | None = None
+    work: dict[Any, _Work] = field(default_factory=dict)  # reply ref -> call
+    events_ref: Any = None
+    polled_at: float = 0.0
+
+    def control(self, method: str, *args):
+        return getattr(self.handle, method).options(concurrency_group="control").remote(*args)
+
+
+class RayBackend:
+    """Runs `engine.EngineCall`\\ s on Ray actors; see `start`.
+
+    ``capacity`` is the number of live actors; ``notices`` collects what a caller
+    should tell the user (an actor lost and its calls re-queued).
+    """
+
+    def __init__(self, actors: list[_Actor], *, models_dir: Path | None, owns_ray: bool):
+        self.models_dir = models_dir
+        self.notices: list[str] = []
+        self._actors = actors
+        self._waiting: list[_Work] = []
+        self._owns_ray = owns_ray
+        self._cond = threading.Condition()
+        self._closed = False
+        self._ray = import_ray()
+        self._thread = threading.Thread(target=self._dispatch, name="pixref-ray", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def start(
+        cls,
+        address: str,
+        *,
+        device: str | None = None,
+        actors: int | None = None,
+        models_dir: Path | None = None,
+        load_options: dict[str, Any] | None = None,
+    ) -> RayBackend:
+        """Join the cluster at ``address`` (`connect`) and start the generation actors.
+
+        With ``device`` None or ``cuda``, one actor per GPU (``num_gpus=1``; ``actors``
+        at most the cluster's GPUs); with ``cpu``, ``actors`` CPU actors (default 1)
+        sharing the cluster's CPUs. ``models_dir`` must be the same path on every node.
+        """
+        ray = import_ray()
+        owns_ray = not ray.is_initialized()
+        where = connect(address)
+        try:
+            spec = _actor_spec(ray.cluster_resources(), device, actors, where)
+            handles = [_actor_class(ray, spec).remote(models_dir, spec.device, load_options)
+                       for _ in range(spec.count)]  # fmt: skip
+            infos = _wait_ready(ray, handles, spec)
+        except BaseException:
+            if owns_ray:
+                ray.shutdown()
+            raise
+        slots = [_Actor(h, info) for h, info in zip(handles, infos, strict=True)]
+        return cls(slots, models_dir=models_dir, owns_ray=owns_ray)
+
+    @property
+    def capacity(self) -> int:
+        return len(self._actors)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each live actor's pid, node, device and torch threads."""
+        return [dict(a.info) for a in self._actors]
+
+    def loads(self) -> list[dict[str, int]]:
+        """Per live actor, how many times each checkpoint was loaded there."""
+        return self._ray.get([a.control("loads") for a in self._actors])
+
+    # -- the caller's side ------------------------------------------------------------------
+
+    def run(
+        self,
+        calls: Iterable[EngineCall],
+        *,
+        on_step: OnStep | None = None,
+        should_stop: Flag | None = None,
+        should_skip: Flag | None = None,
+    ) -> Iterator[Finished]:
+        """Yield each call's `Finished` as its actor returns it (any order).
+
+        Raises `Interrupted` after ``should_stop()`` turned True and the calls that
+        were running came back (their finished images are yielded first), or the
+        first error a call raised, once the rest are stopped.
+        """
+        run = _Run()
+        works = [_Work(next(_work_ids), call, run) for call in calls]
+        self._submit(works)
+        open_calls, partial, error = len(works), None, None
+        try:
+            while open_calls:
+                if not run.stopped and should_stop is not None and should_stop():
+                    self._stop(run)
+                if should_skip is not None and should_skip():
+                    self._skip(run)
+                try:
+                    work, item = run.outbox.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if isinstance(item, RemoteStep):
+                    if on_step is not None:
+                        on_step(item)
+                    continue
+                open_calls -= 1
+                if isinstance(item, BaseException):
+                    error = error or item
+                    self._stop(run)
+                    continue
+                for step in item.steps if on_step is not None else ():
+                    on_step(RemoteStep(*step))
+                if item.interrupted:
+                    partial = _result(item) if item.png else partial
+                else:
+                    yield Finished(work.call, _result(item), item.png)
+        finally:
+            if open_calls:
+                self._stop(run)  # the caller left early
+        if error is not None:
+            raise error
+        if run.stopped:
+            stop = Interrupted("stopped")
+            stop.partial = partial
+            raise stop
+
+    def close(self) -> None:
+        """Stop the dispatcher and the actors (and the local Ray instance it started)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=10)
+        for actor in self._actors:
+            self._ray.kill(actor.handle)
+        self._actors = []
+        if self._owns_ray:
+            self._ray.shutdown()
+
+    def __enter__(self) -> RayBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _submit(self, works: list[_Work]) -> None:
+        with self._cond:
+            if not self._actors:
+                raise DistError("no Ray actor is left to generate on; start pixref again")
+            self._waiting.extend(works)
+            self._cond.notify_all()
+
+    def _stop(self, run: _Run) -> None:
+        with self._cond:
+            run.stopped = True
+            for work in [w for w in self._waiting if w.run is run]:
+                self._waiting.remove(work)
+                run.outbox.put((work, Reply.nothing()))
+            for actor in self._actors:
+                for work in actor.work.values():
+                    if work.run is run:
+                        actor.control("stop", work.id)
+
+    def _skip(self, run: _Run) -> None:
+        with self._cond:
+            for actor in self._actors:
+                for work in actor.work.values():
+                    if work.run is run:
+                        actor.control("skip", work.id)
+
+    # -- the dispatcher thread --------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        ray = self._ray
+        while True:
+            with self._cond:
+                if self._closed:
+                    return
+                self._assign()
+                self._poll_events()
+                watched = self._watched()
+                if not watched:
+                    self._cond.wait(0.1)
+                    continue
+            ready, _ = ray.wait(watched, num_returns=1, timeout=0.05)
+            if ready:
+                ready, _ = ray.wait(watched, num_returns=len(watched), timeout=0)
+            with self._cond:
+                for ref in ready:
+                    self._collect(ref)
+
+    def _assign(self) -> None:
+        """Give each idle actor a waiting call, by model affinity."""
+        for actor in self._actors:
+            if actor.work or not self._waiting:
+                continue
+            serving = Counter(a.loaded for a in self._actors if a is not actor and a.work)
+            index = affinity_pick([w.key for w in self._waiting], actor.loaded, serving)
+            work = self._waiting.pop(index)
+            actor.work[actor.handle.run.remote(work.id, work.call)] = work
+            actor.loaded = work.key
+
+    def _poll_events(self) -> None:
+        now = time.monotonic()
+        for actor in self._actors:
+            if actor.work and actor.events_ref is None and now - actor.polled_at > EVENT_POLL_S:
+                actor.events_ref, actor.polled_at = actor.control("events"), now
+
+    def _watched(self) -> list[Any]:
+        refs = []
+        for actor in self._actors:
+            refs.extend(actor.work)
+            if actor.events_ref is not None:
+                refs.append(actor.events_ref)
+        return refs
+
+    def _collect(self, ref) -> None:
+        actor = next((a for a in self._actors if ref in a.work or ref is a.events_ref), None)
+        if actor is None:  # its actor was lost while we waited
+            return
+        ray = self._ray
+        try:
+            value = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            self._lose(actor, exc)
+            return
+        except ray.exceptions.RayTaskError as exc:
+            value = _cause(exc)
+        if ref is actor.events_ref:
+            actor.events_ref = None
+            self._route_events(actor, value)
+            return
+        work = actor.work.pop(ref)
+        work.run.outbox.put((work, value))
+
+    def _route_events(self, actor: _Actor, events) -> None:
+        if isinstance(events, BaseException):
+            return
+        by_id = {w.id: w for w in actor.work.values()}
+        for work_id, *step in events:
+            work = by_id.get(work_id)
+            if work is not None:
+                work.run.outbox.put((work, RemoteStep(*step)))
+
+    def _lose(self, actor: _Actor, exc: BaseException) -> None:
+        """An actor died: re-queue its calls first in line on the others."""
+        self._actors.remove(actor)
+        lost = list(actor.work.values())
+        self._waiting[:0] = lost
+        info = actor.info
+        self.notices.append(
+            f"Ray actor {info['pid']} on {info['node']} was lost; "
+            f"{len(lost)} call(s) re-queued on the other {len(self._actors)}"
+        )
+        if self._actors:
+            return
+        failure = DistError(
+            f"every Ray actor was lost (the last: {type(exc).__name__}); what finished is "
+            "saved: run again (a sweep with --resume)"
+        )
+        for work in self._waiting:
+            work.run.outbox.put((work, failure))
+        self._waiting.clear()
+
+
+# -- starting actors --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ActorSpec:
+    count: int
+    gpus: int
+    cpus: int
+    device: str
+
+
+def _actor_spec(resources: dict[str, float], device, actors, where) -> _ActorSpec:
+    """How many actors, with what resources, for ``device`` on a cluster with ``resources``."""
+    gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 0))
+    if actors is not None and actors < 1:
+        raise DistError(f"--ray-actors must be at least 1, got {actors}")
+    if device is None or device.startswith("cuda"):
+        if gpus < 1:
+            raise DistError(
+                f"the Ray cluster ({where}) has no GPU: start GPU workers with "
+                "`ray start --address=HEAD:PORT --num-gpus=N`, or pass --device cpu"
+            )
+        count = actors or gpus
+        if count > gpus:
+            raise DistError(f"{count} actors need {count} GPUs; the Ray cluster has {gpus}")
+        return _ActorSpec(count, 1, 1, device or "cuda")
+    count = actors or 1
+    if count > cpus:
+        raise DistError(f"{count} CPU actors need {count} CPUs; the Ray cluster has {cpus}")
+    return _ActorSpec(count, 0, max(1, cpus // count), device)
+
+
+def _actor_class(ray, spec: _ActorSpec):
+    remote = ray.remote(concurrency_groups={"control": 2})(GenerationActor)
+    return remote.options(num_gpus=spec.gpus, num_cpus=spec.cpus, max_restarts=0)
+
+
+def _wait_ready(ray, handles, spec: _ActorSpec) -> list[dict[str, Any]]:
+    pending = [h.describe.options(concurrency_group="control").remote() for h in handles]
+    try:
+        return ray.get(pending, timeout=ACTOR_START_TIMEOUT_S)
+    except ray.exceptions.GetTimeoutError:
+        for handle in handles:
+            ray.kill(handle)
+        raise DistError(
+            f"the {spec.count} Ray actors did not start within {ACTOR_START_TIMEOUT_S:.0f} s; "
+            f"the cluster may lack {spec.gpus * spec.count or spec.cpus * spec.count} free "
+            f"{'GPUs' if spec.gpus else 'CPUs'} (see `ray status`)"
+        ) from None
+    except ray.exceptions.RayActorError as exc:
+        for handle in handles:
+            ray.kill(handle)
+        raise DistError(
+            f"a Ray worker could not start pixref's generation actor ({_first(exc)}); "
+            "is pixref[gen] installed on every node?"
+        ) from None
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The exception an actor method raised, without Ray's wrapping."""
+    cause = getattr(exc, "cause", None)
+    return cause if isinstance(cause, BaseException) else exc
+
+
+def _first(exc: BaseException) -> str:
+    text = str(_cause(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _result(reply: Reply) -> Result:
+    """The engine `Result` of a reply, its images decoded from the PNG files."""
+    images = []
+    for data in reply.png:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            images.append(image.copy())
+    return Result(images, list(reply.params), list(reply.infotexts), reply.warnings)
