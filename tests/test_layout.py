@@ -9,7 +9,13 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "pixref"
 TORCH_FREE = ["pixref.params", "pixref.infotext", "pixref.metadata", "pixref.home"]
-OPTIONAL_TORCH_FREE = ["pixref.library", "pixref.mockup", "pixref.pixel", "pixref.pose"]
+OPTIONAL_TORCH_FREE = [
+    "pixref.library",
+    "pixref.mockup",
+    "pixref.pixel",
+    "pixref.pose",
+    "pixref.batch",
+]
 
 
 def _imports(path: Path):

@@ -81,9 +81,22 @@ def _root(
 
 def _register() -> None:
     # Each stage's commands live in their own module and register themselves here.
-    from pixref.cli import generate, info, library, mockup, models, paths, pixel, pose, serve, sweep
+    from pixref.cli import (
+        batch,
+        generate,
+        info,
+        library,
+        mockup,
+        models,
+        paths,
+        pixel,
+        pose,
+        serve,
+        sweep,
+    )
 
-    for module in (generate, info, models, paths, library, pixel, pose, mockup, sweep, serve):
+    for module in (generate, info, models, paths, library, pixel, pose, mockup, sweep, batch,
+                   serve):  # fmt: skip
         module.register(app)
 
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pixref.cli import generate as g
+from pixref.cli._backend import RayActorsOpt, RayOpt, start_backend
 from pixref.cli._console import console, err_console
 
 Opt = typer.Option
@@ -37,19 +38,6 @@ KeepRandomOpt = Annotated[
 ]
 NoLogOpt = Annotated[bool, Opt("--no-log", help="Do not record the cells in the library.")]
 MarginOpt = Annotated[int, Opt("--grid-margin", help="Pixels between cells.", min=0, max=500)]
-RayOpt = Annotated[
-    str | None,
-    Opt(
-        "--ray",
-        metavar="ADDRESS",
-        help="Generate on a Ray cluster: HEAD:PORT, ray://HOST:PORT, auto (the one `ray start` "
-        "began here) or local (start one); one actor per GPU.",
-    ),
-]
-RayActorsOpt = Annotated[
-    int | None,
-    Opt("--ray-actors", help="Ray actors to start [one per GPU; 1 with --device cpu].", min=1),
-]
 
 
 def _source_sweep(source: str | None) -> dict | None:
@@ -220,26 +208,6 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
         )
     for path in result.grids:
         console.print(str(path), markup=False)
-
-
-def start_backend(ray, ray_actors, models_dir, device, load_options):
-    """The backend generating for a command: this process, or Ray actors with ``--ray``."""
-    from pixref import engine
-
-    if ray is None:
-        if ray_actors is not None:
-            raise typer.BadParameter("--ray-actors needs --ray ADDRESS")
-        return engine.LocalBackend(models_dir, device, load_options)
-    from pixref.dist import RayBackend
-
-    err_console.print(f"joining the Ray cluster ({ray}) ...", highlight=False)
-    backend = RayBackend.start(ray, device=device, actors=ray_actors, models_dir=models_dir,
-                               load_options=load_options)  # fmt: skip
-    nodes = {a["node"] for a in backend.describe()}
-    err_console.print(
-        f"generating on {backend.capacity} Ray actor(s) on {len(nodes)} node(s)", highlight=False
-    )
-    return backend
 
 
 def register(app: typer.Typer) -> None:

@@ -25,7 +25,13 @@ from pixref.library._export import export_entries, export_name, manifest, manife
 from pixref.library._import import ImportReport, find_images, import_folders
 from pixref.library._library import MAX_ID, CheckReport, Library, open_library, parse_id
 from pixref.library._lineage import LineageNode, lineage
-from pixref.library._outputs import SavedOutputs, next_counter, output_paths, save_outputs
+from pixref.library._outputs import (
+    SavedOutputs,
+    log_outputs,
+    next_counter,
+    output_paths,
+    save_outputs,
+)
 from pixref.library._query import ORDERS, Query, Range, parse_query, parse_range, parse_size
 from pixref.library._recall import Recall, recall, txt2img_command, unsupported_flags
 from pixref.library._record import find_image, record_derived, record_generation
@@ -57,6 +63,7 @@ __all__ = [
     "format_word_diff",
     "import_folders",
     "lineage",
+    "log_outputs",
     "loras_of",
     "manifest",
     "manifest_files",

@@ -81,9 +81,31 @@ def save_outputs(
         targets = output_paths(kind, [q.seed for q in params], out)
         for image, text, target in zip(images, infotexts, targets, strict=True):
             save_png(image, target, infotext=text)
-    ids: list[int | None] = [None] * len(targets)
     if not log:
-        return SavedOutputs(targets, ids)
+        return SavedOutputs(targets, [None] * len(targets))
+    return log_outputs(
+        targets, params, infotexts, init_image=init_image, inpaint=inpaint,
+        variation_of=variation_of,
+    )  # fmt: skip
+
+
+def log_outputs(
+    targets: Sequence[str | os.PathLike[str]],
+    params: Sequence[GenerationParams],
+    infotexts: Sequence[str | None],
+    *,
+    init_image: str | os.PathLike[str] | bytes | None = None,
+    inpaint: bool = False,
+    variation_of: int | str | None = None,
+) -> SavedOutputs:
+    """Log images already saved at ``targets`` in the library, as `save_outputs` does.
+
+    For callers that pick the paths themselves (`output_paths`) and write the files
+    first (``pixref batch`` records the paths before writing, to resume exactly).
+    A library failure is reported in ``log_error``, never raised.
+    """
+    targets = [Path(t) for t in targets]
+    ids: list[int | None] = [None] * len(targets)
     try:
         with open_library() as lib:
             for i, (target, q, text) in enumerate(zip(targets, params, infotexts, strict=True)):
