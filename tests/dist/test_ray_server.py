@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from pixref.infotext import parse_infotext
 from pixref.library import open_library
 from pixref.server import ServerSettings, create_app
 from tests.dist.test_ray_sweep import torch_threads
@@ -184,6 +186,23 @@ def test_interrupt_keeps_the_finished_batch_of_a_ray_job(ray_client):
     assert job["state"] == "cancelled"
     assert library_count() == 1
     assert ray_client.get("/sdapi/v1/progress").json()["state"]["interrupted"] is True
+
+
+def test_skip_abandons_the_current_batch_of_a_ray_job(ray_client):
+    payload = {**TINY, "steps": 300, "n_iter": 2, "seed": 60}
+    threads, replies = in_threads(lambda: ray_client.post("/sdapi/v1/txt2img", json=payload))
+
+    def first_batch() -> bool:
+        state = ray_client.get("/sdapi/v1/progress").json()["state"]
+        return state["job_no"] == 0 and state["sampling_step"] > 0
+
+    wait_until(first_batch, what="the first batch's steps")
+    assert ray_client.post("/sdapi/v1/skip").status_code == 200
+    threads[0].join(60)
+    info = json.loads(replies[0].json()["info"])
+    assert [parse_infotext(t).seed for t in info["infotexts"]] == [61]
+    (job,) = job_summaries(ray_client, "txt2img")
+    assert job["state"] == "done" and library_count() == 1
 
 
 def test_interrupt_stops_every_running_ray_job(ray_client):
