@@ -154,3 +154,69 @@ def test_events_reach_subscribers_in_order():
     got = asyncio.run(scenario())
     assert [e["event"] for e in got] == ["queued", "started", "progress", "done"]
     assert got[2]["job"]["progress"] == 0.5 and got[2]["job"]["message"] == "half way"
+
+
+def test_device_slots_run_jobs_side_by_side_started_in_order():
+    """With two slots (a Ray backend's two actors) two device jobs run at once; they
+    start in the order queued, and the third waits for a free slot."""
+    jobs = JobQueue(cpu_workers=1, device_slots=2)
+    release = threading.Event()
+    started: list[int] = []
+    both = threading.Barrier(2, timeout=5)
+
+    def work(name):
+        def run(ctx):
+            started.append(name)
+            if name < 2:
+                both.wait()  # raises unless the other one runs too
+            release.wait(5)
+            return name
+
+        return run
+
+    try:
+        submitted = [jobs.submit("txt2img", work(i), on_device=True) for i in range(3)]
+        deadline = time.monotonic() + 5
+        while len(jobs.running_device_jobs()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert jobs.running_device_jobs() == submitted[:2] and jobs.current is submitted[0]
+        assert submitted[2].state == JobState.queued and jobs.device_slots == 2
+        release.set()
+        assert [wait(j).result for j in submitted] == [0, 1, 2]
+        assert started[:2] in ([0, 1], [1, 0]) and started[2] == 2
+        assert jobs.current is None
+    finally:
+        jobs.shutdown(wait_s=5)
+
+
+def test_interrupt_and_skip_reach_every_running_device_job():
+    jobs = JobQueue(cpu_workers=1, device_slots=2)
+    skipped: list[str] = []
+
+    def run(ctx):
+        while not ctx.should_stop():
+            if ctx.should_skip():
+                skipped.append(ctx.job.id)
+            time.sleep(0.005)
+        raise Cancelled("interrupted", "partial")
+
+    try:
+        submitted = [jobs.submit("txt2img", run, on_device=True) for _ in range(2)]
+        deadline = time.monotonic() + 5
+        while len(jobs.running_device_jobs()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        jobs.skip_current()
+        while len(skipped) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        jobs.interrupt_current()
+        assert [wait(j).state for j in submitted] == [JobState.cancelled] * 2
+        assert sorted(skipped) == sorted(j.id for j in submitted)
+        assert all(j.result == "partial" for j in submitted)
+    finally:
+        jobs.shutdown(wait_s=5)
+
+
+def test_shutdown_ends_every_device_slot():
+    jobs = JobQueue(cpu_workers=1, device_slots=3)
+    jobs.shutdown(wait_s=5)
+    assert not any(t.is_alive() for t in jobs._device_threads)

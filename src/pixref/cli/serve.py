@@ -38,11 +38,27 @@ def serve_command(
     ] = None,
     device: Annotated[str | None, Opt(help="cuda, cpu, ... (default: CUDA if present).")] = None,
     max_body_mb: Annotated[int, Opt(help="Largest request body in MiB.")] = 64,
+    ray: Annotated[
+        str | None,
+        Opt(
+            "--ray",
+            help="Generate on a Ray cluster: HEAD:PORT, ray://HOST:PORT, auto (the one "
+            "`ray start` runs here) or local (a private instance).",
+        ),
+    ] = None,
+    ray_actors: Annotated[
+        int | None,
+        Opt("--ray-actors", help="Ray actors to start [one per GPU; 1 with --device cpu].", min=1),
+    ] = None,
 ) -> None:
     """Serve pixref over HTTP: the web UI's API and A1111's /sdapi/v1 for its clients.
 
     Starts with no model installed too: pixel, mockup and library features work, and
     generation answers with where to put a checkpoint.
+
+    `--ray ADDRESS` generates on a Ray cluster's actors (one per GPU), as many
+    requests at once as there are actors; this process still saves and logs every
+    image. The actors start before the server listens, and stop with it.
     """
     try:
         import uvicorn
@@ -63,8 +79,17 @@ def serve_command(
         token=token,
         cors_allow_origins=origins,
         max_body_bytes=max_body_mb * 1024 * 1024,
+        ray=ray,
+        ray_actors=ray_actors,
     )
-    app = create_app(settings)
+    app = create_app(settings)  # with --ray, a bad address fails here, before serving
+    backend = app.state.pixref.generation.backend
+    if backend is not None:
+        nodes = {a["node"] for a in backend.describe()}
+        err_console.print(
+            f"generating on {backend.capacity} Ray actor(s) on {len(nodes)} node(s)",
+            highlight=False,
+        )
     shown = "127.0.0.1" if settings.host == "0.0.0.0" else settings.host
     err_console.print(f"pixref serving on http://{shown}:{settings.port}  (API docs: /docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -1,7 +1,7 @@
 """The generation actor: one per GPU, holding its loaded models across calls.
 
 Its ``run`` method runs one engine call at a time (Ray's default group, one
-thread); ``events``, ``stop`` and ``skip`` answer in a ``control`` group beside
+thread); ``events``, ``stop``, ``skip`` and ``clear`` answer in a ``control`` group beside
 it, so the driver can follow and stop a call while it runs.
 """
 
@@ -138,6 +138,10 @@ class GenerationActor:
     def skip(self, work_id: int) -> None:
         with self._lock:
             self._skipped.add(work_id)
+
+    def clear(self) -> None:
+        """Let every loaded model go (the models folder changed); a running call keeps its."""
+        self.cache.clear()
 
     def loads(self) -> dict[str, int]:
         """How many times each checkpoint was loaded here."""

@@ -144,6 +144,14 @@ class RayBackend:
         """Each live actor's pid, node, device and torch threads."""
         return [dict(a.info) for a in self._actors]
 
+    def clear_models(self) -> None:
+        """Make every actor forget its loaded models (the next call loads afresh)."""
+        with self._cond:
+            actors = list(self._actors)
+            for actor in actors:
+                actor.loaded = None  # no affinity to a model it no longer holds
+        self._ray.get([a.control("clear") for a in actors])
+
     def loads(self) -> list[dict[str, int]]:
         """Per live actor, how many times each checkpoint was loaded there."""
         return self._ray.get([a.control("loads") for a in self._actors])
@@ -204,9 +212,18 @@ class RayBackend:
             raise stop
 
     def close(self) -> None:
-        """Stop the dispatcher and the actors (and the local Ray instance it started)."""
+        """Stop the dispatcher and the actors (and the local Ray instance it started).
+
+        Calls still waiting or running end their `run` with a `DistError`.
+        """
         with self._cond:
             self._closed = True
+            pending = self._waiting + [w for a in self._actors for w in a.work.values()]
+            self._waiting = []
+            for actor in self._actors:
+                actor.work.clear()  # a reply the dispatcher still collects finds no call
+            for work in pending:
+                work.run.outbox.put((work, DistError("the Ray backend was closed")))
             self._cond.notify_all()
         self._thread.join(timeout=10)
         for actor in self._actors:

@@ -81,6 +81,10 @@ class Backend(Protocol):
         """
         ...
 
+    def clear_models(self) -> None:
+        """Forget loaded models, wherever they are held (the next call loads afresh)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -125,6 +129,10 @@ class LocalBackend:
                 raise Interrupted("stopped before the next call")
             result = run_call(self.cache, call, on_step, should_stop, should_skip)
             yield Finished(call, result)
+
+    def clear_models(self) -> None:
+        """Forget the loaded models (the models folder changed)."""
+        self.cache.clear()
 
     def close(self) -> None:
         self.cache.clear()

@@ -6,8 +6,8 @@
   documented at ``/docs``.
 
 Every route is a thin adapter over the stage functions the CLI calls. Work that
-uses the model goes through one job queue (one generation at a time); CPU work runs
-in a pool beside it.
+uses the model goes through one job queue (one generation at a time, or one per
+actor with ``ServerSettings.ray``); CPU work runs in a pool beside it.
 
 >>> from pixref.server import ServerSettings, create_app
 >>> app = create_app(ServerSettings())  # doctest: +SKIP

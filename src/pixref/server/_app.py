@@ -58,27 +58,43 @@ STATUS = (
 )
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
+#: Seconds the shutdown waits for stopped Ray jobs before closing the backend.
+SHUTDOWN_WAIT_S = 10.0
+
+
+def create_app(settings: ServerSettings | None = None, *, backend=None) -> FastAPI:
     """Build the server: settings checked, one job queue, every router, one error handler.
+
+    With ``settings.ray``, the Ray backend starts here (its actors ready before the
+    app is returned) and closes when the app shuts down; ``backend`` instead lends
+    the app one already started (e.g. a `pixref.dist.RayBackend`), which the caller
+    closes. Device jobs then run up to ``backend.capacity`` at once.
 
     Raises
     ------
     ServerConfigError
         When the settings would expose the server without authentication.
+    pixref.dist.DistError
+        When ``settings.ray`` cannot be joined or cannot run the actors asked for.
     """
     settings = settings or ServerSettings()
     settings.check()
+    owned = backend is None and settings.ray is not None
+    if owned:
+        backend = start_ray_backend(settings)
     state = ServerState(
         settings=settings,
-        jobs=JobQueue(cpu_workers=settings.cpu_workers),
-        generation=GenerationService(settings.models_dir, settings.device),
+        jobs=JobQueue(cpu_workers=settings.cpu_workers, device_slots=_slots(backend)),
+        generation=GenerationService(settings.models_dir, settings.device, backend=backend),
         library=LibraryAccess(),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        state.jobs.shutdown()
+        state.jobs.shutdown(wait_s=SHUTDOWN_WAIT_S if owned else 0.0)
+        if owned:
+            backend.close()
         state.library.close()
 
     app = FastAPI(
@@ -103,6 +119,21 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     for router in _routers():
         app.include_router(router)
     return app
+
+
+def start_ray_backend(settings: ServerSettings):
+    """Join ``settings.ray`` and start the generation actors on it."""
+    from pixref.dist import RayBackend
+    from pixref.home import paths
+
+    # the actors read the same folder (shared, or the same path on every node)
+    models_dir = settings.models_dir or paths().models
+    return RayBackend.start(settings.ray, device=settings.device, actors=settings.ray_actors,
+                            models_dir=models_dir)  # fmt: skip
+
+
+def _slots(backend) -> int:
+    return max(1, backend.capacity) if backend is not None else 1
 
 
 def _routers():

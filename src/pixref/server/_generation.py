@@ -1,32 +1,27 @@
 """The generation worker's side: models kept loaded, one request run, saved and logged.
 
-Runs on the job queue's device thread only (one generation at a time), so the
-model cache needs no locking beyond its own.
+Requests run through a backend (`engine.LocalBackend` over the service's
+`ModelCache` by default, or the server's `pixref.dist.RayBackend`) on the job
+queue's device threads: one locally, one per Ray actor. Wherever the images were
+made, this process saves and logs them: the server is the library's one writer.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from pixref.params import ControlNetUnit, GenerationParams, PixrefError
+from pixref.engine._backend import ControlRequest, EngineCall
+from pixref.params import GenerationParams, PixrefError
 from pixref.server._jobs import Cancelled, JobContext
 
 
 class NoCheckpoint(PixrefError):
     """Generation was asked for but no checkpoint is installed."""
-
-
-@dataclass(frozen=True)
-class ControlRequest:
-    """One ControlNet unit: model name, control image, settings."""
-
-    model: str
-    image: Image.Image
-    unit: ControlNetUnit
 
 
 @dataclass(frozen=True)
@@ -63,21 +58,45 @@ class GenerationService:
 
     ``checkpoint`` is the model used when a request names none (A1111's
     ``sd_model_checkpoint`` option); None picks the first installed checkpoint.
-    ``load_options`` go to `load_models` (e.g. ``config_dir`` for tiny test models).
+    ``load_options`` go to `load_models` (e.g. ``config_dir`` for tiny test models;
+    this process's loads only). ``backend`` runs the requests when given (the
+    server's `pixref.dist.RayBackend`, started and closed by the app); None runs
+    them here, through `cache`.
     """
 
     models_dir: Path | None = None
     device: str | None = None
     checkpoint: str | None = None
     load_options: dict[str, Any] | None = None
+    backend: Any = None
     _cache: Any = field(default=None, repr=False)
+    _local: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def cache(self):
-        if self._cache is None:
-            from pixref.engine import ModelCache  # torch loads with the first generation
+        with self._lock:
+            if self._cache is None:
+                from pixref.engine import ModelCache  # torch loads with the first generation
 
-            self._cache = ModelCache(self.models_dir, self.device, self.load_options)
-        return self._cache
+                self._cache = ModelCache(self.models_dir, self.device, self.load_options)
+            return self._cache
+
+    def active_backend(self):
+        """What runs engine calls: ``backend``, or a `LocalBackend` over `cache`."""
+        if self.backend is not None:
+            return self.backend
+        cache = self.cache()
+        with self._lock:
+            if self._local is None:
+                from pixref.engine import LocalBackend
+
+                self._local = LocalBackend(cache=cache)
+            return self._local
+
+    @property
+    def capacity(self) -> int:
+        """How many requests run at once: the Ray actors, or 1 here."""
+        return self.backend.capacity if self.backend is not None else 1
 
     def default_checkpoint(self) -> str:
         """The checkpoint a request without one uses, or a `NoCheckpoint` saying where to
@@ -101,54 +120,55 @@ class GenerationService:
         )
 
     def refresh(self) -> None:
-        """Forget loaded models (the models folder changed)."""
+        """Forget loaded models (the models folder changed), here and on the Ray actors."""
+        if self.backend is not None:
+            self.backend.clear_models()
         if self._cache is not None:
             self._cache.clear()
 
     def run(self, request: GenerationRequest, ctx: JobContext) -> Generated:
-        """Generate, save each image with its infotext, log it; honour stop and skip."""
+        """Generate through the backend, then save each image with its infotext and log
+        it here; honour stop (the finished batches are kept) and skip."""
         from pixref import engine
 
         params = request.params
         if not params.model:
             params = params.replace(model=self.default_checkpoint())
-        cache = self.cache()
+        call = EngineCall(
+            params, init_image=request.init_image, mask=request.mask, controls=request.controls
+        )
         ctx.progress(0.0, "loading models")
-        models = cache.checkpoint(params)
-        controls = [
-            engine.ControlInput(cache.controlnet(c.model, models), c.image, c.unit)
-            for c in request.controls
-        ]
-        ctx.progress(0.0, "generating")
+        sampling = False
+
+        def on_step(event) -> None:
+            nonlocal sampling
+            if not sampling:  # the models are loaded: the first step says so
+                sampling, ctx.job.message = True, "generating"
+            ctx.on_step(event)
+
+        files = None
         try:
-            result = engine.generate(
-                params,
-                models,
-                init_image=request.init_image,
-                mask=request.mask,
-                on_step=ctx.on_step,
-                should_stop=ctx.should_stop,
+            for finished in self.active_backend().run(
+                [call], on_step=on_step, should_stop=ctx.should_stop,
                 should_skip=ctx.should_skip,
-                loras=engine.resolve_loras(params.prompt, models_dir=self.models_dir),
-                embeddings=cache.embeddings(models),
-                refiner=cache.refiner(params),
-                controlnets=controls,
-            )
+            ):  # fmt: skip
+                result, files = finished.result, finished.files()
             interrupted = False
         except engine.Interrupted as stop:
             result, interrupted = stop.partial, True
-        generated = self._save(request, result, interrupted)
+        generated = self._save(request, result, files, interrupted)
         if interrupted:
             raise Cancelled("interrupted", generated)
         return generated
 
-    def _save(self, request: GenerationRequest, result, interrupted: bool) -> Generated:
+    def _save(self, request: GenerationRequest, result, files, interrupted: bool) -> Generated:
+        """Write ``files`` (a Ray actor's PNGs as they are), else ``result``'s images."""
         from pixref.library import save_outputs
 
         if result is None or not result.images:
             return Generated(result, [], [], interrupted=interrupted)
         saved = save_outputs(
-            result.images,
+            files if files is not None else result.images,
             result.params,
             result.infotexts,
             kind=request.kind,

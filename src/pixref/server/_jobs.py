@@ -1,10 +1,12 @@
 """One job queue for everything the server does in the background.
 
 Follows Krita AI Diffusion's shape: a `JobState` enum, `Job` records, and one
-`JobQueue` that alone moves jobs between states. Jobs that use the model run one
-at a time on a single device thread, in order; CPU jobs (pixelize, snap, render,
-import) run in a thread pool beside it, so neither blocks the other or the event
-loop. Clients poll jobs or subscribe to their events (pushed as Server-Sent Events).
+`JobQueue` that alone moves jobs between states. Jobs that use the model start in
+the order they were queued on the device lane: one at a time on one thread (the
+local engine), or up to ``device_slots`` at once (a Ray backend's actors), one
+thread per slot; CPU jobs (pixelize, snap, render, import) run in a thread pool
+beside it, so neither blocks the other or the event loop. Clients poll jobs or
+subscribe to their events (pushed as Server-Sent Events).
 """
 
 from __future__ import annotations
@@ -159,13 +161,15 @@ JobFunction = Callable[[JobContext], Any]
 
 
 class JobQueue:
-    """Runs jobs: device jobs one at a time in order, CPU jobs in a pool.
+    """Runs jobs: device jobs in order, ``device_slots`` at a time; CPU jobs in a pool.
 
+    ``device_slots`` is how many device jobs run at once (the backend's capacity:
+    1 for the local engine, the actors on Ray); they start in the order queued.
     Only the queue changes a job's ``state`` (``_start``, ``_finish``, ``_fail``,
     ``_cancel``); everything else reads it.
     """
 
-    def __init__(self, cpu_workers: int = 2) -> None:
+    def __init__(self, cpu_workers: int = 2, device_slots: int = 1) -> None:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -173,12 +177,19 @@ class JobQueue:
         self._cpu_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=cpu_workers, thread_name_prefix="pixref-cpu"
         )
-        self._device_thread = threading.Thread(
-            target=self._device_loop, name="pixref-device", daemon=True
-        )
+        self._take_lock = threading.Lock()  # device jobs start in the order queued
+        self._device_threads = [
+            threading.Thread(
+                target=self._device_loop,
+                name="pixref-device" if i == 0 else f"pixref-device-{i}",
+                daemon=True,
+            )
+            for i in range(max(1, device_slots))
+        ]
         self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
-        self._current: Job | None = None
-        self._device_thread.start()
+        self._running: list[Job] = []  # device jobs running now, oldest start first
+        for thread in self._device_threads:
+            thread.start()
 
     # submitting and reading ------------------------------------------------------------
 
@@ -215,9 +226,20 @@ class JobQueue:
             return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
 
     @property
+    def device_slots(self) -> int:
+        """How many device jobs run at once."""
+        return len(self._device_threads)
+
+    @property
     def current(self) -> Job | None:
-        """The device job running now, if any."""
-        return self._current
+        """The device job running now (the earliest started of those running), if any."""
+        running = self._running
+        return running[0] if running else None
+
+    def running_device_jobs(self) -> list[Job]:
+        """The device jobs running now, earliest started first."""
+        with self._lock:
+            return list(self._running)
 
     def pending_device_jobs(self) -> int:
         return self._device_queue.qsize()
@@ -244,22 +266,29 @@ class JobQueue:
         return job
 
     def interrupt_current(self) -> None:
-        """A1111's Interrupt: stop the running device job (what it finished is kept)."""
-        if self._current is not None:
-            self._current.stop_requested = True
+        """A1111's Interrupt: stop every running device job (what each finished is kept)."""
+        for job in self.running_device_jobs():
+            job.stop_requested = True
 
     def skip_current(self) -> None:
-        """A1111's Skip: abandon the running job's current batch and go on."""
-        if self._current is not None:
-            self._current.skip_requested = True
+        """A1111's Skip: every running device job abandons its current batch and goes on."""
+        for job in self.running_device_jobs():
+            job.skip_requested = True
 
-    def shutdown(self) -> None:
-        """Stop taking work: queued jobs are cancelled, the running one asked to stop."""
+    def shutdown(self, wait_s: float = 0.0) -> None:
+        """Stop taking work: queued jobs are cancelled, the running ones asked to stop.
+
+        ``wait_s`` > 0 waits that long at most for the running device jobs to end.
+        """
         for job in self.jobs():
             if job.state in (JobState.queued, JobState.running):
                 self.cancel(job.id)
-        self._device_queue.put(None)
+        for _ in self._device_threads:
+            self._device_queue.put(None)
         self._cpu_pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + wait_s
+        for thread in self._device_threads if wait_s > 0 else ():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     # events --------------------------------------------------------------------------
 
@@ -289,22 +318,39 @@ class JobQueue:
 
     def _device_loop(self) -> None:
         while True:
-            item = self._device_queue.get()
-            if item is None:
-                return
-            job, fn = item
-            self._current = job
+            with self._take_lock:  # one slot takes and starts a job at a time: FIFO
+                item = self._device_queue.get()
+                if item is None:
+                    return
+                job, fn = item
+                with self._lock:
+                    started = self._begin(job)
+                    if started:
+                        self._running.append(job)
+            if not started:
+                continue
             try:
-                self._run(job, fn)
+                self._publish(job, "started")
+                self._execute(job, fn)
             finally:
-                self._current = None
+                with self._lock:
+                    self._running.remove(job)
 
     def _run(self, job: Job, fn: JobFunction) -> None:
         with self._lock:
-            if job.state != JobState.queued:
-                return  # cancelled while queued
-            self._start(job)
+            if not self._begin(job):
+                return
         self._publish(job, "started")
+        self._execute(job, fn)
+
+    def _begin(self, job: Job) -> bool:
+        """Start ``job`` unless it was cancelled while queued (call with ``_lock``)."""
+        if job.state != JobState.queued:
+            return False
+        self._start(job)
+        return True
+
+    def _execute(self, job: Job, fn: JobFunction) -> None:
         try:
             result = fn(JobContext(self, job))
         except Cancelled as stop:

@@ -43,6 +43,13 @@ class ServerSettings:
         Largest image (width × height) a request may upload.
     cpu_workers : int
         Threads for CPU jobs (pixelize, snap, render, import).
+    ray : str, optional
+        Generate on a Ray cluster: ``HOST:PORT`` of its head, ``ray://HOST:PORT``,
+        ``auto`` (the one ``ray start`` runs here) or ``local`` (a private instance).
+        Its actors start with the app (`create_app`), and device jobs then run one per
+        actor at once; ``device`` is theirs (none: one actor per GPU; ``cpu``: CPU actors).
+    ray_actors : int, optional
+        How many Ray actors to start (default: one per GPU; 1 with ``device="cpu"``).
     """
 
     host: str = "127.0.0.1"
@@ -55,6 +62,8 @@ class ServerSettings:
     max_body_bytes: int = 64 * MiB
     max_image_pixels: int = 4096 * 4096
     cpu_workers: int = 2
+    ray: str | None = None
+    ray_actors: int | None = None
 
     def check(self) -> None:
         """Refuse settings that would expose the server without authentication."""
@@ -67,6 +76,10 @@ class ServerSettings:
             )
         if self.auth is not None and not (self.auth[0] and self.auth[1]):
             raise ServerConfigError("--auth needs USER:PASSWORD, both non-empty")
+        if self.ray_actors is not None and self.ray is None:
+            raise ServerConfigError("--ray-actors needs --ray ADDRESS")
+        if self.ray_actors is not None and self.ray_actors < 1:
+            raise ServerConfigError(f"--ray-actors must be at least 1, got {self.ray_actors}")
 
 
 def is_loopback(host: str) -> bool:

@@ -143,7 +143,11 @@ async def _generate(body: GenerationRequest, kind: str, state: ServerState, api:
 
 @router.get(f"{V1}/progress", response_model=ProgressResponse)
 def progress(state: State, api: Api, skip_current_image: bool = False) -> ProgressResponse:
-    """Progress of the running generation, with a cheap latent preview (A1111's shape)."""
+    """Progress of the running generation, with a cheap latent preview (A1111's shape).
+
+    On Ray, where several generations run at once, the one that started first is
+    reported (its steps arrive from the actor a few times a second; no preview).
+    """
     job = state.jobs.current
     last = api.last
     if job is None:
@@ -192,17 +196,23 @@ def _stopped(state: ServerState, job_id: str) -> bool:
 
 @router.post(f"{V1}/interrupt")
 def interrupt(state: State) -> dict:
-    """Stop the running generation; the images finished so far are returned to its caller."""
+    """Stop the running generation; the images finished so far are returned to its caller.
+
+    On Ray, where several run at once, every running generation (and sweep) stops.
+    """
     state.jobs.interrupt_current()
     return {}
 
 
 @router.post(f"{V1}/skip")
 def skip(state: State, api: Api) -> None:
-    """Abandon the running generation's current batch and go on with the next."""
-    job = state.jobs.current
-    if job is not None and job.id in api.tasks:
-        api.tasks[job.id].skipped = True
+    """Abandon the running generation's current batch and go on with the next.
+
+    On Ray, where several run at once, every running generation skips its batch.
+    """
+    for job in state.jobs.running_device_jobs():
+        if job.id in api.tasks:
+            api.tasks[job.id].skipped = True
     state.jobs.skip_current()
 
 

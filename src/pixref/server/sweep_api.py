@@ -2,8 +2,9 @@
 
 Thin over `pixref.sweep`, as ``pixref sweep`` is: axes are the CLI's specs
 (``"cfg=3,5,7"``, ``"seed=1-4"``, ``"sampler=Euler a,DPM++ 2M"``), planned and checked
-before anything is queued; the job runs `run_sweep` on the device thread with the
-server's loaded models, reports progress in sampling steps over all cells, and stops
+before anything is queued; the job runs `run_sweep` on the device lane through the
+server's backend (its loaded models; on Ray, the cells spread over the actors, and
+the server saves and logs them), reports progress in sampling steps over all cells, and stops
 between steps when cancelled. A cancelled sweep keeps its finished cells and
 resumes from them. While it runs, `GET /api/sweeps/{job}` lists the cells finished so
 far; ``POST /api/sweeps/check`` plans a sweep without queueing it, for forms.
@@ -12,6 +13,7 @@ far; ``POST /api/sweeps/check`` plans a sweep without queueing it, for forms.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -329,8 +331,8 @@ def _job_function(state: ServerState, run: SweepRun):
     total = max(1, sum(c.params.steps for c in plan.cells))
 
     def work(ctx) -> SweepResultOut:
-        if run.grid is None:  # device jobs run one at a time: no two sweeps share a name
-            run.grid = default_grid_path()
+        if run.grid is None:
+            run.grid = _new_grid_path()
         job, count = ctx.job, {"done": 0, "live": 0, "cells": 0, "made": 0, "kept": 0}
         run.live = None
         job.steps, job.images = total, len(plan.cells)
@@ -357,7 +359,7 @@ def _job_function(state: ServerState, run: SweepRun):
         try:
             made = run_sweep(
                 plan, run.grid, models_dir=service.models_dir, device=service.device,
-                cache=service.cache(), batch_size=run.batch_size, resume=run.resume,
+                backend=service.active_backend(), batch_size=run.batch_size, resume=run.resume,
                 on_cells=on_cells, on_step=on_step, should_stop=ctx.should_stop, gap=run.gap,
             )  # fmt: skip
         except SweepInterrupted as stop:
@@ -365,6 +367,23 @@ def _job_function(state: ServerState, run: SweepRun):
         return _result(job.id, run, made)
 
     return work
+
+
+_grid_lock = threading.Lock()
+_grids_given: set[Path] = set()
+
+
+def _new_grid_path() -> Path:
+    """`default_grid_path`, never one given to another sweep of this process (on Ray,
+    sweeps run side by side and may ask before either grid is written)."""
+    with _grid_lock:
+        path = default_grid_path()
+        number = int(path.name[:5])
+        while path in _grids_given:
+            number += 1
+            path = path.with_name(f"{number:05d}{path.name[5:]}")
+        _grids_given.add(path)
+        return path
 
 
 def _submit(state: ServerState, run: SweepRun) -> Job:
