@@ -230,6 +230,10 @@ def test_deep_link_opens_detail_and_keyboard_moves_the_selection(page):
     page.keyboard.press("Escape")
     page.wait_for_selector("#lib-side", state="hidden")
     assert page.evaluate("document.activeElement.classList.contains('vgrid')")
+    # The grid widened when the detail closed: its resize observer schedules a new
+    # layout for the next frame, so read the columns three frames later.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                  "requestAnimationFrame(() => requestAnimationFrame(r))))")  # fmt: skip
     tops = page.locator("#library .tile").evaluate_all(
         "ts => ts.map(t => t.getBoundingClientRect().top)"
     )
