@@ -24,7 +24,8 @@ def ray_cluster():
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
-    """``models/Stable-diffusion/tiny-{a,b,c}``: three different tiny diffusers checkpoints."""
+    """``models/Stable-diffusion/tiny-{a,b,c}``: three different tiny diffusers checkpoints;
+    ``models/ControlNet/tiny_openpose``: a tiny random ControlNet for them."""
     pytest.importorskip("diffusers")
     from tests.engine import tiny
 
@@ -34,6 +35,8 @@ def tiny_models(tmp_path_factory):
     for seed, name in enumerate(NAMES):
         built = tiny.build("sd1", root / f"build-{name}", seed=seed)
         shutil.copytree(built.diffusers_dir, folder / name)
+    controlnet = tiny.build_controlnet("sd1", root / "build-controlnet").diffusers_dir
+    shutil.copytree(controlnet, root / "models" / "ControlNet" / "tiny_openpose")
     return SimpleNamespace(models_dir=root / "models", names=NAMES)
 
 

@@ -130,3 +130,35 @@ def test_a_killed_driver_s_sweep_resumes_without_duplicates(tmp_path, ray_cluste
         assert lib.count() == 12
         sweep_id = lib.sweep_of(lib.search()[0].id)["id"]
     assert len(library_cells(sweep_id)) == 12
+
+
+def test_a_controlnet_sweep_sends_the_units_by_name_and_matches_the_local_run(
+    tmp_path, ray_cluster, tiny_models
+):
+    from PIL import ImageDraw
+    from typer.testing import CliRunner
+
+    from pixref.cli import app
+    from pixref.metadata import read_metadata
+
+    pose = tmp_path / "pose.png"
+    image = Image.new("RGB", (64, 64))
+    ImageDraw.Draw(image).line((10, 5, 50, 60), fill=(255, 0, 85), width=6)
+    image.save(pose)
+    args = ["sweep", "a knight", "--model", "tiny-a", "--models-dir",
+            str(tiny_models.models_dir), "--steps", "2", "--size", "64x64", "--seed", "9",
+            "-x", "controlnet weight=0,1", "--controlnet", "tiny_openpose",
+            "--control-image", str(pose), "--no-log"]  # fmt: skip
+    with torch_threads(1):  # as each of the two actors on the 3-CPU cluster
+        local = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "local.png")])
+    assert local.exit_code == 0, local.output
+    on_ray = ["--ray", ray_cluster, "--device", "cpu", "--ray-actors", "2"]
+    remote = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "ray.png"), *on_ray])
+    assert remote.exit_code == 0, remote.output
+    for weight, name in enumerate(["x00-y00-z00", "x01-y00-z00"]):
+        ours = tmp_path / "ray-cells" / f"{name}.png"
+        assert ours.read_bytes() == (tmp_path / "local-cells" / f"{name}.png").read_bytes()
+        (unit,) = read_metadata(ours).params.controlnets
+        assert (unit.model, unit.weight) == ("tiny_openpose", weight)
+    zero, one = (tmp_path / "ray-cells" / f"x0{i}-y00-z00.png" for i in (0, 1))
+    assert not np.array_equal(np.asarray(Image.open(zero)), np.asarray(Image.open(one)))
