@@ -61,6 +61,23 @@ def _sweep(backend, models_dir: Path, out: Path, cells: int, args) -> float:
     return time.perf_counter() - started
 
 
+class _TimedLocal:
+    """A `LocalBackend` that times each call, from its start to its result."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, []
+
+    def run(self, calls, **options):
+        for call in calls:
+            started = time.perf_counter()
+            (finished,) = self.inner.run([call], **options)
+            self.calls.append(time.perf_counter() - started)
+            yield finished
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=["tiny", "sd15"], default="tiny")
@@ -99,7 +116,7 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.local_threads)
-    local = engine.LocalBackend(models_dir, args.device, options)
+    local = _TimedLocal(engine.LocalBackend(models_dir, args.device, options))
     _sweep(local, models_dir, root / "warm-local.png", 2, args)  # load the model once
     seconds: dict[str, list[float]] = {"local": []}
     timings: dict[str, list] = {}
@@ -110,6 +127,7 @@ def main() -> None:
             seconds.setdefault(name, []).append(_sweep(backend, models_dir, out, args.cells, args))
 
     timed("local", local)
+    local.calls.clear()
     for count in args.actors:  # one configuration at a time: each takes all the CPUs
         device = args.device if gpus else "cpu"
         with RayBackend.start("local", device=device, actors=count, models_dir=models_dir,
@@ -119,14 +137,19 @@ def main() -> None:
             timed(f"ray x{count}", backend)
             timings[f"ray x{count}"] = list(backend.timings)
     timed("local", local)  # the baseline again, after: the machine's load may have moved
+    local_calls = list(local.calls)
 
     base = statistics.median(seconds["local"])
     print("\n| backend | median s | cells/s | vs local |\n|---|---|---|---|")
     for name, times in seconds.items():
         median = statistics.median(times)
         print(f"| {name} | {median:.2f} | {args.cells / median:.2f} | {base / median:.2f}x |")
+    rest = sum(seconds["local"][-args.repeats :]) - sum(local_calls)
+    print(f"\nlocal: {statistics.median(local_calls):.3f} s per call (median); saving, "
+          f"logging and the grid {rest / args.repeats:.2f} s per sweep")  # fmt: skip
     print("\n| backend | calls | actor s (median) | round trip s | Ray overhead ms "
-          "| actors busy | PNG KiB |\n|---|---|---|---|---|---|---|")  # fmt: skip
+          "| idle between queued calls ms | actors busy | PNG KiB |"
+          "\n|---|---|---|---|---|---|---|---|")  # fmt: skip
     for name, calls in timings.items():
         fresh = [t for t in calls if not t.queued] or calls  # sent to an idle actor
         actor = statistics.median(t.actor_s for t in calls)
@@ -135,8 +158,10 @@ def main() -> None:
         count = int(name.split("x")[-1])
         busy = sum(t.actor_s for t in calls) / (sum(seconds[name]) * count)
         kib = statistics.median(t.png_bytes for t in calls) / 1024
+        idle = [t.idle_before_s for t in calls if t.idle_before_s is not None]
+        idle_ms = statistics.median(idle) * 1000 if idle else float("nan")
         print(f"| {name} | {len(calls)} ({len(fresh)} to an idle actor) | {actor:.3f} "
-              f"| {trip:.3f} | {extra:.1f} | {busy:.0%} | {kib:.0f} |")  # fmt: skip
+              f"| {trip:.3f} | {extra:.1f} | {idle_ms:.1f} | {busy:.0%} | {kib:.0f} |")  # fmt: skip
     local.close()
     ray.shutdown()
     shutil.rmtree(root, ignore_errors=True)

@@ -34,7 +34,8 @@ class Reply:
     """What a call sends back: PNG files (with infotext), params, infotexts, warnings.
 
     ``interrupted`` replies carry the batches finished before the stop;
-    ``seconds`` is the time the actor spent on the call (for overhead figures).
+    ``seconds`` is the time the actor spent on the call from ``began`` (its wall
+    clock), for overhead figures.
     """
 
     png: tuple[bytes, ...]
@@ -43,6 +44,7 @@ class Reply:
     warnings: tuple[str, ...]
     interrupted: bool
     seconds: float
+    began: float = 0.0
     steps: tuple[tuple[int, int, int, int], ...] = ()
 
     @classmethod
@@ -80,7 +82,7 @@ class GenerationActor:
         from pixref.engine import Interrupted, run_call
         from pixref.metadata import encode_png
 
-        started = time.perf_counter()
+        started, began = time.perf_counter(), time.time()
 
         def on_step(event) -> None:
             with self._lock:
@@ -104,7 +106,7 @@ class GenerationActor:
         seconds = time.perf_counter() - started
         steps = self._take_events(work_id)
         if result is None:
-            return Reply((), (), (), (), interrupted, seconds, steps)
+            return Reply((), (), (), (), interrupted, seconds, began, steps)
         return Reply(
             png=tuple(
                 encode_png(image, infotext=text)
@@ -115,6 +117,7 @@ class GenerationActor:
             warnings=tuple(result.warnings),
             interrupted=interrupted,
             seconds=seconds,
+            began=began,
             steps=steps,
         )
 

@@ -54,12 +54,14 @@ class _Run:
 class CallTiming:
     """One call's seconds on its actor, seconds from sending it to holding its reply,
     and the bytes of PNG files it sent back. For a call sent to an idle actor (not
-    ``queued`` behind another) the difference of the two is Ray's overhead."""
+    ``queued`` behind another) the difference of the two is Ray's overhead; for a
+    queued one, ``idle_before_s`` is the actor's pause after the call before it."""
 
     actor_s: float
     round_trip_s: float
     png_bytes: int
     queued: bool
+    idle_before_s: float | None = None
 
 
 @dataclass(eq=False)
@@ -84,6 +86,7 @@ class _Actor:
     work: dict[Any, _Work] = field(default_factory=dict)  # reply ref -> call
     events_ref: Any = None
     polled_at: float = 0.0
+    last_end: float | None = None  # the actor's clock when its last call ended
 
     def control(self, method: str, *args):
         return getattr(self.handle, method).options(concurrency_group="control").remote(*args)
@@ -340,10 +343,17 @@ class RayBackend:
             return
         work = actor.work.pop(ref)
         if isinstance(value, Reply):
-            round_trip = time.perf_counter() - work.sent_at
-            size = sum(map(len, value.png))
-            self.timings.append(CallTiming(value.seconds, round_trip, size, work.queued))
+            self._time(actor, work, value)
         work.run.outbox.put((work, value))
+
+    def _time(self, actor: _Actor, work: _Work, reply: Reply) -> None:
+        round_trip = time.perf_counter() - work.sent_at
+        idle = None
+        if work.queued and actor.last_end is not None:
+            idle = reply.began - actor.last_end
+        actor.last_end = reply.began + reply.seconds
+        size = sum(map(len, reply.png))
+        self.timings.append(CallTiming(reply.seconds, round_trip, size, work.queued, idle))
 
     def _route_events(self, actor: _Actor, events) -> None:
         if isinstance(events, BaseException):
