@@ -103,20 +103,21 @@ class GenerationActor:
             interrupted = False
         except Interrupted as stop:
             result, interrupted = stop.partial, True
-        seconds = time.perf_counter() - started
         steps = self._take_events(work_id)
         if result is None:
+            seconds = time.perf_counter() - started
             return Reply((), (), (), (), interrupted, seconds, began, steps)
+        png = tuple(
+            encode_png(image, infotext=text)
+            for image, text in zip(result.images, result.infotexts, strict=True)
+        )
         return Reply(
-            png=tuple(
-                encode_png(image, infotext=text)
-                for image, text in zip(result.images, result.infotexts, strict=True)
-            ),
+            png=png,
             params=tuple(result.params),
             infotexts=tuple(result.infotexts),
             warnings=tuple(result.warnings),
             interrupted=interrupted,
-            seconds=seconds,
+            seconds=time.perf_counter() - started,  # encoding included: it is the actor's work
             began=began,
             steps=steps,
         )
