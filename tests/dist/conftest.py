@@ -10,9 +10,12 @@ import pytest
 NAMES = ("tiny-a", "tiny-b", "tiny-c")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster():
-    """This process joined to a fresh local Ray instance; yields its GCS address."""
+    """This process joined to a fresh local Ray instance; yields its GCS address.
+
+    Per module, so Ray's processes are gone before the rest of the suite runs (idle,
+    they still take CPU from timing-sensitive tests on a small machine)."""
     ray = pytest.importorskip("ray")
     pytest.importorskip("torch")
     if ray.is_initialized():
