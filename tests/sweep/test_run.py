@@ -292,3 +292,12 @@ def test_resume_remakes_a_cell_whose_file_differs(tmp_path, tiny_sd1, counted):
     again = run_sweep(plan, tmp_path / "g.png", resume=True, record=False, device="cpu")
     assert (again.generated, again.skipped, counted) == (1, 1, [1])
     assert read_metadata(again.cells["x01-y00-z00"]).params.cfg_scale == 5
+
+
+def test_default_grid_paths_asked_side_by_side_differ(private_home):
+    from pixref.sweep import default_grid_path
+
+    first, second = default_grid_path(), default_grid_path()  # neither grid written yet
+    assert first.parent == second.parent
+    assert (first.name, second.name) == ("00000-xyz_grid.png", "00001-xyz_grid.png")
+    assert cells_folder(first).is_dir() and cells_folder(second).is_dir()

@@ -86,7 +86,7 @@ def sweep(
     `--ray ADDRESS` spreads the cells over a Ray cluster's GPUs; this process still
     writes every file and library row.
     """
-    from pixref.sweep import a1111_axes, default_grid_path, plan_from_definition, plan_sweep
+    from pixref.sweep import a1111_axes, plan_from_definition, plan_sweep
 
     stored = _source_sweep(source)
     if stored is not None:
@@ -127,10 +127,11 @@ def sweep(
         if y and not x:
             raise typer.BadParameter("give -x before -y")
         plan = plan_sweep(params, specs, keep_random_seeds=keep_random_seeds)
-    grid = output if output is not None else default_grid_path()
-    if grid.suffix.lower() != ".png":
+    grid = output
+    if grid is not None and grid.suffix.lower() != ".png":
         grid = grid / "xyz_grid.png" if grid.suffix == "" else grid.with_suffix(".png")
-    grid.parent.mkdir(parents=True, exist_ok=True)
+    if grid is not None:
+        grid.parent.mkdir(parents=True, exist_ok=True)
     _go(plan, grid, models_dir=models_dir, device=device, quiet=quiet, units=units,
         load_options={"allow_unsafe_pickle": allow_unsafe_pickle}, batch_size=batch_size,
         resume=resume, record=not no_log, margin=margin, ray=ray,
@@ -155,7 +156,7 @@ def _overlay(base, flags):
 def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_size,
         resume, record, margin, ray=None, ray_actors=None) -> None:  # fmt: skip
     from pixref import engine
-    from pixref.sweep import check_models, run_sweep
+    from pixref.sweep import check_models, default_grid_path, run_sweep
 
     cols, rows, grids = plan.shape
     total = len(plan.cells)
@@ -168,6 +169,8 @@ def _go(plan, grid, *, models_dir, device, quiet, units, load_options, batch_siz
         engine.ControlRequest(model, g._control_image(path), unit) for model, path, unit in units
     ]
     backend = start_backend(ray, ray_actors, models_dir, device, load_options)
+    if grid is None:  # reserved only once nothing can refuse the sweep any more
+        grid = default_grid_path()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())  # fmt: skip
     progress = Progress(*columns, console=err_console, transient=True, disable=quiet)

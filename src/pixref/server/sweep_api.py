@@ -13,7 +13,6 @@ far; ``POST /api/sweeps/check`` plans a sweep without queueing it, for forms.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -332,7 +331,7 @@ def _job_function(state: ServerState, run: SweepRun):
 
     def work(ctx) -> SweepResultOut:
         if run.grid is None:
-            run.grid = _new_grid_path()
+            run.grid = default_grid_path()
         job, count = ctx.job, {"done": 0, "live": 0, "cells": 0, "made": 0, "kept": 0}
         run.live = None
         job.steps, job.images = total, len(plan.cells)
@@ -367,23 +366,6 @@ def _job_function(state: ServerState, run: SweepRun):
         return _result(job.id, run, made)
 
     return work
-
-
-_grid_lock = threading.Lock()
-_grids_given: set[Path] = set()
-
-
-def _new_grid_path() -> Path:
-    """`default_grid_path`, never one given to another sweep of this process (on Ray,
-    sweeps run side by side and may ask before either grid is written)."""
-    with _grid_lock:
-        path = default_grid_path()
-        number = int(path.name[:5])
-        while path in _grids_given:
-            number += 1
-            path = path.with_name(f"{number:05d}{path.name[5:]}")
-        _grids_given.add(path)
-        return path
 
 
 def _submit(state: ServerState, run: SweepRun) -> Job:

@@ -110,7 +110,6 @@ def run_sweep(
     on_cells: Callable[[Sequence[Cell], bool], None] | None = None,
     on_step: Callable[[Any], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    cache: Any = None,
     backend: Any = None,
     gap: int = 0,
 ) -> SweepResult:
@@ -127,8 +126,9 @@ def run_sweep(
     kept by ``resume``.
     ``should_stop()`` is asked between sampling steps (and batches); True ends the
     run with `SweepInterrupted`, keeping the finished cells for a later ``resume``.
-    ``backend`` runs the engine calls (`engine.LocalBackend` by default, through
-    ``cache`` when given; a `pixref.dist.RayBackend` spreads them over a cluster);
+    ``backend`` runs the engine calls (by default an `engine.LocalBackend` of
+    ``models_dir``, ``device`` and ``load_options``; the server passes its own, and a
+    `pixref.dist.RayBackend` spreads them over a cluster);
     this process saves and logs every cell whichever backend made it.
     """
     from pixref import engine  # torch loads only when generating
@@ -158,7 +158,7 @@ def run_sweep(
             on_cells(kept, False)
     todo = [c for c in plan.order() if c.name not in done]
     if backend is None:
-        backend = engine.LocalBackend(models_dir, device, load_options, cache=cache)
+        backend = engine.LocalBackend(models_dir, device, load_options)
     calls = [_engine_call(batch, controls) for batch in plan.batches(batch_size, todo)]
     made = 0
     try:
@@ -220,7 +220,11 @@ def _interrupted(plan, grid, paths, gap, made, done, sweep_id, warnings, entries
 
 def default_grid_path() -> Path:
     """Where a sweep's grid goes when none is given, as A1111 names it:
-    ``outputs/txt2img-grids/DATE/NNNNN-xyz_grid.png``."""
+    ``outputs/txt2img-grids/DATE/NNNNN-xyz_grid.png``.
+
+    The name is reserved by creating its cells folder (`cells_folder`), so sweeps
+    started side by side, in one process or several, never share a grid.
+    """
     from datetime import date
 
     from pixref.home import paths
@@ -228,7 +232,15 @@ def default_grid_path() -> Path:
 
     folder = paths().outputs / "txt2img-grids" / date.today().isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{next_counter(folder):05d}-xyz_grid.png"
+    number = next_counter(folder)
+    while True:
+        grid = folder / f"{number:05d}-xyz_grid.png"
+        try:
+            cells_folder(grid).mkdir()
+        except FileExistsError:  # another sweep took this number, its grid not yet written
+            number += 1
+            continue
+        return grid
 
 
 def check_models(plan: Plan, models_dir: Path | None = None) -> None:
