@@ -173,3 +173,35 @@ export function clearErrors(routes, fallback) {
   }
   showError(fallback, null);
 }
+
+// The live preview of the Pixelize and Snap pages, over the page's `state` object.
+// `schedulePreview` runs `work` `delayMs` after the last change: the preview is stale
+// from the change on, so `status` spins until the re-run is shown.
+export function schedulePreview(state, status, delayMs, work) {
+  return () => {
+    if (!state.source) return;
+    state.scheduled = true;
+    status.classList.add("busy");
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => { state.scheduled = false; work(); }, delayMs);
+  };
+}
+
+// One preview run at a time for the page state `mine`: asked again while one runs, it
+// runs once more (`again`) when that ends; `status` stops spinning once nothing is
+// running, pending or scheduled. `current()` is the page's state now (the user may
+// have left the page, which makes a new one).
+export async function runPreview(mine, current, status, work, again) {
+  if (mine.running) { mine.pending = true; return; }
+  mine.running = true;
+  status.classList.add("busy");
+  try {
+    await work();
+  } finally {
+    mine.running = false;
+    if (current() === mine) {
+      if (mine.pending) { mine.pending = false; again(); }
+      else if (!mine.scheduled) status.classList.remove("busy");
+    }
+  }
+}

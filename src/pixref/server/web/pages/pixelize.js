@@ -4,7 +4,8 @@ import { getJSON, send } from "../lib/api.js";
 import { debounce, el, ensureStyle, field, showError, toast } from "../lib/dom.js";
 import { imageUrl } from "../lib/nav.js";
 import {
-  PixelView, base64Blob, clearErrors, download, dropZone, gplBlob, loadImage, routeError, stemOf, swatches,
+  PixelView, base64Blob, clearErrors, download, dropZone, gplBlob, loadImage, routeError, runPreview,
+  schedulePreview, stemOf, swatches,
 } from "../lib/pixel.js";
 
 const METHODS = [
@@ -170,32 +171,25 @@ async function showResult(ui, result) {
 async function run(f, ui) {
   const mine = state;
   if (!mine?.source) return;
-  if (mine.running) { mine.pending = true; return; }
-  mine.running = true;
-  const started = performance.now();
-  ui.status.textContent = "pixelizing…";
-  ui.status.classList.add("busy");
-  clearErrors(ui.routes, ui.error);
-  try {
-    const result = await send("POST", "/api/pixelize?save=false&inline=true", formData(f, { save: false }));
-    if (state !== mine) return; // left the page
-    await showResult(ui, result);
-    ui.variants.classList.remove("stale");
-    const sizes = result.images.map((a) => `${a.width}×${a.height}`).join(", ");
-    ui.status.textContent = `${sizes} · ${Math.round(performance.now() - started)} ms · preview, not saved`;
-  } catch (err) {
-    if (state !== mine) return;
-    routeError(err, ui.routes, ui.error);
-    ui.variants.classList.add("stale"); // the last good preview, not these options
-    ui.save.disabled = true;
-    ui.status.textContent = state.result ? "the options were refused: showing the last preview" : "";
-  } finally {
-    mine.running = false;
-    if (state === mine) {
-      if (mine.pending) { mine.pending = false; run(f, ui); }
-      else if (!mine.scheduled) ui.status.classList.remove("busy");
+  await runPreview(mine, () => state, ui.status, async () => {
+    const started = performance.now();
+    ui.status.textContent = "pixelizing…";
+    clearErrors(ui.routes, ui.error);
+    try {
+      const result = await send("POST", "/api/pixelize?save=false&inline=true", formData(f, { save: false }));
+      if (state !== mine) return; // left the page
+      await showResult(ui, result);
+      ui.variants.classList.remove("stale");
+      const sizes = result.images.map((a) => `${a.width}×${a.height}`).join(", ");
+      ui.status.textContent = `${sizes} · ${Math.round(performance.now() - started)} ms · preview, not saved`;
+    } catch (err) {
+      if (state !== mine) return;
+      routeError(err, ui.routes, ui.error);
+      ui.variants.classList.add("stale"); // the last good preview, not these options
+      ui.save.disabled = true;
+      ui.status.textContent = state.result ? "the options were refused: showing the last preview" : "";
     }
-  }
+  }, () => run(f, ui));
 }
 
 async function save(f, ui) {
@@ -348,13 +342,7 @@ export async function mount(root, { query }) {
   ui.grid.addEventListener("change", () => redraw(ui));
 
   // Options changed: the preview is stale from now (busy) until the re-run is shown.
-  const schedule = () => {
-    if (!state.source) return;
-    state.scheduled = true;
-    ui.status.classList.add("busy");
-    clearTimeout(state.timer);
-    state.timer = setTimeout(() => { state.scheduled = false; run(f, ui); }, 300);
-  };
+  const schedule = schedulePreview(state, ui.status, 300, () => run(f, ui));
   form.addEventListener("input", (event) => {
     if (event.target.type !== "file" && event.target !== f.palette) schedule();
   });

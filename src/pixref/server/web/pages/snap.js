@@ -5,7 +5,8 @@ import { getJSON, send } from "../lib/api.js";
 import { debounce, el, ensureStyle, field, showError, toast } from "../lib/dom.js";
 import { imageUrl } from "../lib/nav.js";
 import {
-  PixelView, base64Blob, clearErrors, download, dropZone, gplBlob, loadImage, routeError, stemOf, swatches, wholeZoom,
+  PixelView, base64Blob, clearErrors, download, dropZone, gplBlob, loadImage, routeError, runPreview,
+  schedulePreview, stemOf, swatches, wholeZoom,
 } from "../lib/pixel.js";
 
 const ZOOMS = [["fit", "fit"], ["1", "1×"], ["2", "2×"], ["3", "3×"], ["4", "4×"], ["6", "6×"], ["8", "8×"]];
@@ -142,43 +143,35 @@ async function showResult(f, ui, r) {
 async function run(f, ui) {
   const mine = state;
   if (!mine?.source) return;
-  if (mine.running) { mine.pending = true; return; }
-  if (f.manual.checked && !(Number(f.pitch.value) > 0)) {
+  await runPreview(mine, () => state, ui.status, async () => {
+    if (f.manual.checked && !(Number(f.pitch.value) > 0)) {
+      clearErrors(ui.routes, ui.error);
+      showError(ui.gridError, "enter the pitch: source pixels per art pixel");
+      return;
+    }
+    const started = performance.now();
+    ui.status.textContent = f.manual.checked ? "snapping to your grid…" : "finding the grid…";
     clearErrors(ui.routes, ui.error);
-    showError(ui.gridError, "enter the pitch: source pixels per art pixel");
-    if (!mine.scheduled) ui.status.classList.remove("busy");
-    return;
-  }
-  mine.running = true;
-  const started = performance.now();
-  ui.status.textContent = f.manual.checked ? "snapping to your grid…" : "finding the grid…";
-  ui.status.classList.add("busy");
-  clearErrors(ui.routes, ui.error);
-  try {
-    const r = await send("POST", "/api/snap?save=false&inline=true", formData(f, { save: false }));
-    if (state !== mine) return;
-    await showResult(f, ui, r);
-    ui.status.textContent = `${Math.round(performance.now() - started)} ms · preview, not saved`;
-  } catch (err) {
-    if (state !== mine) return;
-    clearResult(ui);
-    const slot = routeError(err, ui.routes, ui.error);
-    if (slot === ui.gridError && !f.manual.checked) {
-      ui.gridError.append(" ", el("button", { type: "button", id: "set-by-hand", onclick: () => {
-        f.manual.checked = true;
-        manualChanged(f, ui);
-        f.pitch.focus();
-        f.pitch.select();
-      } }, "set the grid by hand"));
+    try {
+      const r = await send("POST", "/api/snap?save=false&inline=true", formData(f, { save: false }));
+      if (state !== mine) return;
+      await showResult(f, ui, r);
+      ui.status.textContent = `${Math.round(performance.now() - started)} ms · preview, not saved`;
+    } catch (err) {
+      if (state !== mine) return;
+      clearResult(ui);
+      const slot = routeError(err, ui.routes, ui.error);
+      if (slot === ui.gridError && !f.manual.checked) {
+        ui.gridError.append(" ", el("button", { type: "button", id: "set-by-hand", onclick: () => {
+          f.manual.checked = true;
+          manualChanged(f, ui);
+          f.pitch.focus();
+          f.pitch.select();
+        } }, "set the grid by hand"));
+      }
+      ui.status.textContent = "";
     }
-    ui.status.textContent = "";
-  } finally {
-    mine.running = false;
-    if (state === mine) {
-      if (mine.pending) { mine.pending = false; run(f, ui); }
-      else if (!mine.scheduled) ui.status.classList.remove("busy");
-    }
-  }
+  }, () => run(f, ui));
 }
 
 async function save(f, ui) {
@@ -250,6 +243,7 @@ export async function mount(root, { query }) {
   ui.sourceError = el("div", { class: "error", id: "snap-source-error", role: "alert" });
   ui.gridError = el("div", { class: "error", id: "grid-error", role: "alert" });
   ui.colorsError = el("div", { class: "error", id: "snap-colors-error", role: "alert" });
+  ui.status = el("div", { class: "status", id: "snap-status", role: "status" });
   ui.routes = [
     ["image", ui.sourceError], ["image_id", ui.sourceError],
     [/no pixel grid/i, ui.gridError],
@@ -259,13 +253,7 @@ export async function mount(root, { query }) {
     ["palette", ui.colorsError, f.palette], [/palette|colou?rs/i, ui.colorsError],
   ];
 
-  state.schedule = () => {
-    if (!state.source) return;
-    state.scheduled = true;
-    ui.status.classList.add("busy");
-    clearTimeout(state.timer);
-    state.timer = setTimeout(() => { state.scheduled = false; run(f, ui); }, 350);
-  };
+  state.schedule = schedulePreview(state, ui.status, 350, () => run(f, ui));
 
   // Source: drop zone, then the image with the grid over it.
   const zone = dropZone({ id: "snap-drop", inputId: "snap-file", text: "Drop AI “pixel art” here, paste it, or",
@@ -299,7 +287,6 @@ export async function mount(root, { query }) {
     ui.manualFields, ui.gridError);
 
   // Result: the sprite at 1x and zoomed, downloads.
-  ui.status = el("div", { class: "status", id: "snap-status", role: "status" });
   ui.size = el("strong", { id: "recovered-size" });
   ui.colorsInfo = el("span", { class: "muted", id: "recovered-colors" });
   ui.oneX = el("img", { id: "snap-1x", class: "at-1x", alt: "" });
