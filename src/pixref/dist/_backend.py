@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -475,10 +475,28 @@ def _first(exc: BaseException) -> str:
 
 
 def _result(reply: Reply) -> Result:
-    """The engine `Result` of a reply, its images decoded from the PNG files."""
-    images = []
-    for data in reply.png:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            images.append(image.copy())
-    return Result(images, list(reply.params), list(reply.infotexts), reply.warnings)
+    """The engine `Result` of a reply; its images are decoded from the PNG files only
+    when read (callers mostly write the files as they are)."""
+    return Result(_PngImages(reply.png), list(reply.params), list(reply.infotexts),
+                  reply.warnings)  # fmt: skip
+
+
+class _PngImages(Sequence):
+    """PNG files read as PIL images, each decoded when first asked for."""
+
+    def __init__(self, files: Sequence[bytes]) -> None:
+        self._files = files
+        self._images: dict[int, Image.Image] = {}
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]  # negative indices, IndexError
+        if index not in self._images:
+            with Image.open(io.BytesIO(self._files[index])) as image:
+                image.load()
+                self._images[index] = image.copy()
+        return self._images[index]
