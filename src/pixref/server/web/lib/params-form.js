@@ -91,10 +91,11 @@ export function sizeRow(f) {
   return el("div", { class: "row" }, field("Width", f.width), field("Height", f.height), swap, f.preset);
 }
 
-export function seedRow(f) {
+// The seed with its random button, then any `extra` buttons (the Generate page's reuse).
+export function seedRow(f, ...extra) {
   const random = el("button", { type: "button", class: "icon", title: "Random seed (-1)", "aria-label": "Random seed",
     onclick: () => { f.seed.value = -1; f.seed.dispatchEvent(new Event("change", { bubbles: true })); } }, "⚄");
-  return el("div", { class: "row" }, field("Seed", f.seed), random);
+  return el("div", { class: "row" }, field("Seed", f.seed), random, ...extra);
 }
 
 // The values under A1111's API names (/sdapi/v1/txt2img, /api/sweeps).

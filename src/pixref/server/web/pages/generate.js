@@ -4,17 +4,11 @@ import { bindAttentionKeys } from "../lib/attention.js";
 import { el, field, showError, toast } from "../lib/dom.js";
 import { imageUrl, sendTo } from "../lib/nav.js";
 import { MaskPainter } from "../lib/mask.js";
+import { SIZE_PRESETS, seedRow, setOptions, sizeRow } from "../lib/params-form.js";
 
-const PRESETS = ["512x512", "512x768", "768x512", "768x768", "832x1216", "1024x1024", "1216x832"];
 const state = { lastSeed: null, polling: null, mask: null, initBlob: null, poseBlob: null };
 
 const number = (attrs) => el("input", { type: "number", ...attrs });
-
-function options(select, items, { keep = true } = {}) {
-  const previous = select.value;
-  select.replaceChildren(...items.map(([value, label]) => el("option", { value }, label ?? value)));
-  if (keep && items.some(([value]) => value === previous)) select.value = previous;
-}
 
 function buildForm() {
   const f = {};
@@ -32,7 +26,7 @@ function buildForm() {
   f.width = number({ id: "width", min: 64, max: 4096, step: 8, value: 512 });
   f.height = number({ id: "height", min: 64, max: 4096, step: 8, value: 512 });
   f.preset = el("select", { id: "preset", "aria-label": "Size preset" },
-    el("option", { value: "" }, "presets…"), PRESETS.map((p) => el("option", { value: p }, p.replace("x", " × "))));
+    el("option", { value: "" }, "presets…"), SIZE_PRESETS.map((p) => el("option", { value: p }, p.replace("x", " × "))));
   f.seed = number({ id: "seed", value: -1 });
   f.subseed = number({ id: "subseed", value: -1 });
   f.subseedStrength = number({ id: "subseed-strength", min: 0, max: 1, step: 0.01, value: 0 });
@@ -52,23 +46,9 @@ function buildForm() {
   return f;
 }
 
-function sizeRow(f) {
-  const swap = el("button", { type: "button", class: "icon", title: "Swap width and height", "aria-label": "Swap width and height",
-    onclick: () => { [f.width.value, f.height.value] = [f.height.value, f.width.value]; } }, "⇅");
-  f.preset.addEventListener("change", () => {
-    if (!f.preset.value) return;
-    [f.width.value, f.height.value] = f.preset.value.split("x");
-    f.preset.value = "";
-  });
-  return el("div", { class: "row" }, field("Width", f.width), field("Height", f.height), swap, f.preset);
-}
-
-function seedRow(f) {
-  const random = el("button", { type: "button", class: "icon", title: "Random seed (-1)", "aria-label": "Random seed",
-    onclick: () => { f.seed.value = -1; } }, "⚄");
-  const reuse = el("button", { type: "button", class: "icon", title: "Reuse the last image's seed", "aria-label": "Reuse last seed",
+function reuseSeedButton(f) {
+  return el("button", { type: "button", class: "icon", title: "Reuse the last image's seed", "aria-label": "Reuse last seed",
     onclick: () => { if (state.lastSeed !== null) f.seed.value = state.lastSeed; else toast("no image generated yet"); } }, "♻");
-  return el("div", { class: "row" }, field("Seed", f.seed), random, reuse);
 }
 
 function modeTabs(f, panels) {
@@ -92,13 +72,13 @@ async function loadLists(f, slot) {
       getJSON("/sdapi/v1/sd-models"), getJSON("/sdapi/v1/sd-vae"), getJSON("/sdapi/v1/samplers"),
       getJSON("/sdapi/v1/schedulers"), getJSON("/controlnet/model_list").catch(() => ({ model_list: [] })),
     ]);
-    options(f.model, models.map((m) => [m.title, m.model_name]));
-    options(f.refiner, [["", "none"], ...models.map((m) => [m.title, m.model_name])]);
-    options(f.vae, [["Automatic", "Automatic"], ["None", "None"], ...vaes.map((v) => [v.model_name, v.model_name])]);
-    options(f.sampler, samplers.map((s) => [s.name]));
+    setOptions(f.model, models.map((m) => [m.title, m.model_name]));
+    setOptions(f.refiner, [["", "none"], ...models.map((m) => [m.title, m.model_name])]);
+    setOptions(f.vae, [["Automatic", "Automatic"], ["None", "None"], ...vaes.map((v) => [v.model_name, v.model_name])]);
+    setOptions(f.sampler, samplers.map((s) => [s.name]));
     if (samplers.some((s) => s.name === "DPM++ 2M")) f.sampler.value = "DPM++ 2M";
-    options(f.scheduler, schedulers.map((s) => [s.label]));
-    options(f.cnModel, (controlnets.model_list || []).map((m) => [m]));
+    setOptions(f.scheduler, schedulers.map((s) => [s.label]));
+    setOptions(f.cnModel, (controlnets.model_list || []).map((m) => [m]));
     if (!models.length) showError(slot, "no checkpoint installed: put one in the models folder's Stable-diffusion/ and reload");
   } catch (err) {
     showError(slot, err);
@@ -243,7 +223,7 @@ export async function mount(root, { query }) {
     el("div", { class: "row" }, field("Checkpoint", f.model), field("VAE", f.vae)),
     el("div", { class: "row" }, field("Sampler", f.sampler), field("Schedule type", f.scheduler)),
     el("div", { class: "row" }, field("Steps", f.steps), field("CFG scale", f.cfg)),
-    sizeRow(f), seedRow(f),
+    sizeRow(f), seedRow(f, reuseSeedButton(f)),
     el("details", {}, el("summary", {}, "Variation, batch, refiner"),
       el("div", { class: "row" }, field("Variation seed", f.subseed), field("Variation strength", f.subseedStrength)),
       el("div", { class: "row" }, field("Batch count", f.batchCount), field("Batch size", f.batchSize)),
